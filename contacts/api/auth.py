@@ -1,0 +1,82 @@
+"""Authentication classes shared by the dialects: bearer API key, x-api-key header, OAuth access token.
+
+Each implements `authenticate_header()` so DRF answers 401 (not 403) when credentials are missing or wrong.
+The HMAC signature scheme lives with the Awal dialect that defines it.
+"""
+
+from __future__ import annotations
+
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+
+from contacts.api.principal import ApiPrincipal
+from contacts.services import credentials
+
+
+def _bearer_token(request) -> str | None:
+    header = get_authorization_header(request).split()
+    if not header or header[0].lower() != b"bearer":
+        return None
+    if len(header) != 2:
+        raise exceptions.AuthenticationFailed("Invalid Authorization header: expected 'Bearer <token>'")
+    try:
+        return header[1].decode("ascii")
+    except UnicodeDecodeError:
+        raise exceptions.AuthenticationFailed("Invalid Authorization header") from None
+
+
+class BearerApiKeyAuthentication(BaseAuthentication):
+    """`Authorization: Bearer <api key>` (Mobivate, Callbell)."""
+
+    www_authenticate_realm = "api"
+
+    def authenticate(self, request):
+        token = _bearer_token(request)
+        if token is None:
+            return None
+        return _principal_for_key(token)
+
+    def authenticate_header(self, request) -> str:
+        return f'Bearer realm="{self.www_authenticate_realm}"'
+
+
+class HeaderApiKeyAuthentication(BaseAuthentication):
+    """`x-api-key: <api key>` (Contactship)."""
+
+    header = "HTTP_X_API_KEY"
+
+    def authenticate(self, request):
+        token = request.META.get(self.header)
+        if token is None:
+            return None
+        return _principal_for_key(token.strip())
+
+    def authenticate_header(self, request) -> str:
+        return "ApiKey"
+
+
+class AccessTokenAuthentication(BaseAuthentication):
+    """`Authorization: Bearer <OAuth access token>` issued by a client-credentials token endpoint (SFMC)."""
+
+    def authenticate(self, request):
+        token = _bearer_token(request)
+        if token is None:
+            return None
+        try:
+            access = credentials.authenticate_access_token(token)
+        except credentials.InvalidCredential:
+            raise exceptions.AuthenticationFailed("Invalid or expired access token") from None
+        principal = ApiPrincipal(organization=access.organization, credential=access, scopes=frozenset(access.scopes))
+        return principal, access
+
+    def authenticate_header(self, request) -> str:
+        return 'Bearer realm="sfmc"'
+
+
+def _principal_for_key(token: str):
+    try:
+        key = credentials.authenticate_api_key(token)
+    except credentials.InvalidCredential:
+        raise exceptions.AuthenticationFailed("Invalid, expired or revoked API key") from None
+    principal = ApiPrincipal(organization=key.organization, credential=key, scopes=frozenset(key.scopes))
+    return principal, key

@@ -1,0 +1,97 @@
+"""Turning any exception a request can raise into one neutral description, which each dialect renders
+in its own error body. Dialects therefore never need to know DRF's or Django's exception zoo."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404
+from rest_framework import exceptions as drf
+
+from contacts import errors as domain
+from contacts.services.avatars import AvatarTooLarge
+
+logger = logging.getLogger("contacts.api")
+
+
+@dataclass
+class ApiError:
+    status: int
+    kind: str
+    message: str
+    field: str | None = None
+    details: dict[str, str] = dataclasses.field(default_factory=dict)
+    code: str | None = None
+    retry_after: int | None = None
+    auth_header: str | None = None
+
+
+def describe_exception(exc: BaseException) -> ApiError:
+    """Classify `exc`. Unknown exceptions become a 500 with a generic message (and are logged)."""
+    if isinstance(exc, domain.UnknownReference):
+        return ApiError(422, "unknown_reference", exc.message, exc.field, exc.details, exc.code)
+    if isinstance(exc, domain.ValidationFailed):
+        return ApiError(400, "validation", exc.message, exc.field, exc.details, exc.code)
+    if isinstance(exc, AvatarTooLarge):
+        return ApiError(413, "too_large", exc.message, exc.field, {exc.field: exc.message} if exc.field else {})
+    if isinstance(exc, RequestDataTooBig):
+        return ApiError(413, "too_large", "The request body is too large")
+    if isinstance(exc, domain.Conflict):
+        return ApiError(409, "conflict", exc.message, exc.field, {exc.field: exc.message} if exc.field else {})
+    if isinstance(exc, domain.NotFound):
+        return ApiError(404, "not_found", exc.message, exc.field)
+    if isinstance(exc, (Http404, drf.NotFound)):
+        return ApiError(404, "not_found", "Not found")
+    if isinstance(exc, domain.PermissionDenied):
+        return ApiError(403, "forbidden", exc.message, code=exc.scope)
+    if isinstance(exc, (drf.NotAuthenticated, drf.AuthenticationFailed)):
+        message = str(exc.detail) if isinstance(exc, drf.AuthenticationFailed) else "Authentication required"
+        auth_header = getattr(exc, "auth_header", None)
+        status = 401 if auth_header else exc.status_code
+        return ApiError(status, "unauthenticated", message, auth_header=auth_header)
+    if isinstance(exc, (drf.PermissionDenied, DjangoPermissionDenied)):
+        return ApiError(403, "forbidden", str(getattr(exc, "detail", "")) or "Permission denied")
+    if isinstance(exc, drf.MethodNotAllowed):
+        return ApiError(405, "method_not_allowed", str(exc.detail))
+    if isinstance(exc, drf.UnsupportedMediaType):
+        return ApiError(415, "unsupported_media_type", str(exc.detail))
+    if isinstance(exc, drf.NotAcceptable):
+        return ApiError(406, "not_acceptable", str(exc.detail))
+    if isinstance(exc, drf.ParseError):
+        return ApiError(400, "malformed", f"Malformed request body: {exc.detail}")
+    if isinstance(exc, drf.Throttled):
+        wait = max(1, math.ceil(exc.wait or 1))
+        return ApiError(429, "throttled", "Too many requests", retry_after=wait)
+    if isinstance(exc, drf.ValidationError):
+        details = _flatten(exc.detail)
+        first_field, first_message = next(iter(details.items()), (None, "Invalid input"))
+        return ApiError(
+            400, "validation", first_message, first_field if first_field != "non_field_errors" else None, details
+        )
+    if isinstance(exc, drf.APIException):
+        return ApiError(exc.status_code, "error", str(exc.detail))
+    logger.exception("unexpected error while handling an API request", exc_info=exc)
+    return ApiError(500, "internal", "Internal server error")
+
+
+def _flatten(detail, prefix: str = "") -> dict[str, str]:
+    """DRF's nested error detail as {dotted.field: first message}."""
+    if isinstance(detail, dict):
+        result: dict[str, str] = {}
+        for key, value in detail.items():
+            result.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+        return result
+    if isinstance(detail, list):
+        if detail and all(not isinstance(item, (dict, list)) for item in detail):
+            return {prefix or "non_field_errors": str(detail[0])}
+        result = {}
+        for index, item in enumerate(detail):
+            if item:
+                result.update(_flatten(item, f"{prefix}[{index}]"))
+        return result
+    return {prefix or "non_field_errors": str(detail)}

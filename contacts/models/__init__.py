@@ -1,0 +1,31 @@
+from contacts.models.contacts import (
+    ChannelIdentity,
+    Contact,
+    ContactGroup,
+    ContactSource,
+    CustomField,
+    CustomFieldType,
+    Tag,
+)
+from contacts.models.credentials import AccessToken, ApiKey, HmacClient, OAuthClient, Scope
+from contacts.models.tenancy import Branch, Membership, Organization, SenderNumber, Team
+
+__all__ = [
+    "AccessToken",
+    "ApiKey",
+    "Branch",
+    "ChannelIdentity",
+    "Contact",
+    "ContactGroup",
+    "ContactSource",
+    "CustomField",
+    "CustomFieldType",
+    "HmacClient",
+    "Membership",
+    "OAuthClient",
+    "Organization",
+    "Scope",
+    "SenderNumber",
+    "Tag",
+    "Team",
+]

@@ -1,0 +1,102 @@
+"""Phone normalization: the one policy every surface uses (DESIGN.md, "Contacts")."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumber, PhoneNumberFormat
+
+from contacts.errors import ValidationFailed
+
+_SEPARATORS = re.compile(r"[\s\-.()/]")
+_ACCEPTED = re.compile(r"\+?[0-9]+")
+
+
+@dataclass(frozen=True)
+class NormalizedPhone:
+    e164: str
+    is_valid: bool
+
+    @property
+    def digits(self) -> str:
+        return self.e164[1:]
+
+
+def normalize_phone(
+    raw: object,
+    *,
+    default_region: str | None = None,
+    region_hint: str | None = None,
+    field: str = "phone",
+) -> NormalizedPhone:
+    """Return the E.164 form of `raw` and libphonenumber's verdict on it.
+
+    Numbers that libphonenumber calls invalid are still accepted when their country calling code exists and
+    they have 7 to 15 digits: the vendor contracts' own examples (`4479000000001`, `96650000000`) are such
+    numbers, and a documented example must work. Anything else raises `ValidationFailed` naming `field`.
+    """
+    if raw is None or isinstance(raw, bool):
+        raise ValidationFailed(field, "Phone number is required", code="invalid_phone_number")
+    text = str(raw).strip()
+    cleaned = _SEPARATORS.sub("", text)
+    if cleaned.startswith("00"):
+        cleaned = "+" + cleaned[2:]
+    if not cleaned:
+        raise ValidationFailed(field, "Phone number is required", code="invalid_phone_number")
+    if not _ACCEPTED.fullmatch(cleaned):
+        raise ValidationFailed(field, f"{text!r} is not a phone number", code="invalid_phone_number")
+
+    candidates: list[PhoneNumber] = []
+    if cleaned.startswith("+"):
+        candidates.append(_parse(cleaned, None))
+    else:
+        hint = _region(region_hint)
+        default = _region(default_region)
+        if hint:
+            candidates.append(_parse(cleaned, hint))
+        candidates.append(_parse("+" + cleaned, None))
+        if default and default != hint:
+            candidates.append(_parse(cleaned, default))
+
+    parsed = [number for number in candidates if number is not None and _acceptable(number)]
+    if not parsed:
+        raise ValidationFailed(field, f"{text!r} is not a valid phone number", code="invalid_phone_number")
+    chosen = next((number for number in parsed if phonenumbers.is_valid_number(number)), parsed[0])
+    return NormalizedPhone(
+        e164=phonenumbers.format_number(chosen, PhoneNumberFormat.E164),
+        is_valid=phonenumbers.is_valid_number(chosen),
+    )
+
+
+def _region(region: str | None) -> str | None:
+    if not region:
+        return None
+    region = str(region).strip().upper()
+    # SFMC sends locales such as "en_US" or "US"; the region is the last two letters.
+    if "_" in region or "-" in region:
+        region = re.split(r"[_-]", region)[-1]
+    return region if region in phonenumbers.SUPPORTED_REGIONS else None
+
+
+def _parse(text: str, region: str | None) -> PhoneNumber | None:
+    try:
+        return phonenumbers.parse(text, region)
+    except NumberParseException:
+        return None
+
+
+def _acceptable(number: PhoneNumber) -> bool:
+    if phonenumbers.region_code_for_country_code(number.country_code) == phonenumbers.UNKNOWN_REGION:
+        return False
+    digits = phonenumbers.format_number(number, PhoneNumberFormat.E164)[1:]
+    return 7 <= len(digits) <= 15
+
+
+def format_international(e164: str) -> str:
+    """`+447900000001` → `+44 7900 000001`; numbers libphonenumber cannot format are returned unchanged."""
+    number = _parse(e164, None)
+    if number is None:
+        return e164
+    return phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)

@@ -1,0 +1,29 @@
+import pytest
+from django.core.cache import cache
+
+from tests.factories import OrganizationFactory, make_api_key
+
+
+@pytest.fixture(autouse=True)
+def _isolated_media_and_cache(settings, tmp_path):
+    """Uploaded files land in a per-test folder; throttle and replay counters start empty."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def organization(db):
+    return OrganizationFactory(name="Acme", slug="acme", default_region="US")
+
+
+@pytest.fixture
+def other_organization(db):
+    return OrganizationFactory(name="Globex", slug="globex", default_region="GB")
+
+
+@pytest.fixture
+def api_key(organization):
+    """(ApiKey, secret) with every scope, in `organization`."""
+    return make_api_key(organization)

@@ -27,3 +27,15 @@ def other_organization(db):
 def api_key(organization):
     """(ApiKey, secret) with every scope, in `organization`."""
     return make_api_key(organization)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `postgres` need PostgreSQL features (row locks under real concurrency, GIN, trigram)."""
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL=postgres://...)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)

@@ -1,0 +1,262 @@
+"""Admin for contacts and their per-organization vocabularies (tags, groups, custom fields)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import Count, Prefetch, QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
+
+from contacts.admin.forms import CUSTOM_FIELD_PREFIX, ContactAdminForm, custom_field_form_field
+from contacts.admin.scoping import (
+    OrganizationScopedAdmin,
+    organization_ids,
+    scoped_related_filter,
+    single_organization,
+)
+from contacts.errors import ContactsError
+from contacts.models import (
+    Branch,
+    ChannelIdentity,
+    Contact,
+    ContactGroup,
+    CustomField,
+    Tag,
+    Team,
+)
+from contacts.services.contacts import delete_contact
+from contacts.services.phones import format_international, normalize_phone
+
+
+class ChannelIdentityInline(admin.TabularInline):
+    model = ChannelIdentity
+    extra = 0
+    fields = ("channel", "external_id", "details", "created_at")
+    readonly_fields = ("created_at",)
+
+
+@admin.register(Contact)
+class ContactAdmin(OrganizationScopedAdmin):
+    form = ContactAdminForm
+    list_display = (
+        "avatar_thumbnail",
+        "display_name",
+        "phone_international",
+        "email",
+        "tag_list",
+        "group_list",
+        "branch",
+        "assigned_user",
+        "source",
+        "created_at",
+    )
+    list_display_links = ("avatar_thumbnail", "display_name")
+    list_select_related = ("branch", "assigned_user", "organization")
+    search_fields = ("name", "full_name", "email", "alias", "contact_key")
+    autocomplete_fields = ("tags", "groups", "branch", "team", "assigned_user")
+    readonly_fields = ("uuid", "avatar_preview", "phone_valid", "attributes_table", "created_at", "updated_at")
+    date_hierarchy = None
+    ordering = ("-created_at", "-id")
+    show_full_result_count = False
+    inlines = [ChannelIdentityInline]
+    actions = ["delete_selected"]
+
+    base_fieldsets = [
+        ("Identity", {"fields": ["organization", "uuid", "name", "full_name", "alias", "contact_key", "is_favorite"]}),
+        ("Channels", {"fields": ["phone", "phone_valid", "email", "source", "avatar", "avatar_preview", "avatar_url"]}),
+        ("Details", {"fields": ["country", "address", "description", "note", "bot_status"]}),
+        ("Organization", {"fields": ["branch", "team", "assigned_user", "groups", "tags"]}),
+    ]
+
+    def get_list_filter(self, request: HttpRequest):
+        filters = [
+            scoped_related_filter("tags", "tag", Tag),
+            scoped_related_filter("groups", "group", ContactGroup),
+            scoped_related_filter("branch", "branch", Branch),
+            scoped_related_filter("team", "team", Team),
+            "assigned_user",
+            "source",
+            "is_favorite",
+            "phone_valid",
+            ("created_at", admin.DateFieldListFilter),
+        ]
+        if request.user.is_superuser:
+            filters.insert(0, "organization")
+        return filters
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related(
+                Prefetch("tags", queryset=Tag.objects.only("id", "name")),
+                Prefetch("groups", queryset=ContactGroup.objects.only("id", "name")),
+            )
+        )
+
+    # --- form ---------------------------------------------------------------------------------------------
+    def _form_organization(self, request: HttpRequest, obj: Contact | None):
+        if obj is not None:
+            return obj.organization
+        return single_organization(request)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Contact | None = None):
+        fieldsets = [(name, {"fields": list(options["fields"])}) for name, options in self.base_fieldsets]
+        organization = self._form_organization(request, obj)
+        if organization is not None:
+            definitions = CustomField.objects.filter(organization=organization).order_by("key")
+            names = [CUSTOM_FIELD_PREFIX + str(pk) for pk in definitions.values_list("pk", flat=True)]
+            if names:
+                fieldsets.append(("Custom fields", {"fields": names}))
+        if obj is not None and obj.attributes:
+            fieldsets.append(("Attribute sets", {"fields": ["attributes_table"], "classes": ["collapse"]}))
+        fieldsets.append(("Metadata", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}))
+        if obj is None:
+            fieldsets[0][1]["fields"].remove("uuid")
+        hidden = set(self.get_exclude(request, obj) or [])
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f not in hidden]})
+            for name, options in fieldsets
+        ]
+
+    def get_form(self, request: HttpRequest, obj: Contact | None = None, change: bool = False, **kwargs: Any):
+        organization = self._form_organization(request, obj)
+        definitions = list(CustomField.objects.filter(organization=organization)) if organization else []
+        attrs: dict[str, Any] = {CUSTOM_FIELD_PREFIX + str(d.pk): custom_field_form_field(d) for d in definitions}
+        attrs["custom_field_definitions"] = definitions
+        attrs["form_organization"] = organization
+        kwargs["form"] = type("ContactAdminForm", (ContactAdminForm,), attrs)
+        return super().get_form(request, obj, change, **kwargs)
+
+    def save_formset(self, request, form, formset, change):
+        instances = formset.save(commit=False)
+        for instance in instances:
+            if isinstance(instance, ChannelIdentity):
+                instance.organization_id = form.instance.organization_id
+            instance.save()
+        for instance in formset.deleted_objects:
+            instance.delete()
+        formset.save_m2m()
+
+    # --- changelist columns ---------------------------------------------------------------------------------
+    @admin.display(description="")
+    def avatar_thumbnail(self, contact: Contact) -> str:
+        url = contact.avatar.url if contact.avatar else contact.avatar_url
+        if not url:
+            initial = (str(contact) or "?")[:1].upper()
+            return format_html('<span class="crm-avatar crm-avatar-initial">{}</span>', initial)
+        return format_html('<img class="crm-avatar" src="{}" alt="" width="32" height="32" loading="lazy">', url)
+
+    @admin.display(description="name", ordering="name")
+    def display_name(self, contact: Contact) -> str:
+        return contact.name or contact.full_name or "(no name)"
+
+    @admin.display(description="phone", ordering="phone")
+    def phone_international(self, contact: Contact) -> str:
+        return format_international(contact.phone_e164) if contact.phone else ""
+
+    @admin.display(description="tags")
+    def tag_list(self, contact: Contact) -> str:
+        return format_html_join(" ", '<span class="crm-chip">{}</span>', ((t.name,) for t in contact.tags.all()))
+
+    @admin.display(description="groups")
+    def group_list(self, contact: Contact) -> str:
+        return ", ".join(group.name for group in contact.groups.all())
+
+    @admin.display(description="avatar")
+    def avatar_preview(self, contact: Contact) -> str:
+        url = contact.avatar.url if contact.avatar else contact.avatar_url
+        if not url:
+            return "—"
+        return format_html(
+            '<img src="{}" alt="avatar" style="max-width:160px;max-height:160px;border-radius:8px">', url
+        )
+
+    @admin.display(description="attribute sets")
+    def attributes_table(self, contact: Contact) -> str:
+        rows = []
+        for set_name, items in (contact.attributes or {}).items():
+            for item in items if isinstance(items, list) else [items]:
+                for name, value in item.items() if isinstance(item, dict) else []:
+                    rows.append((set_name, name, value))
+        if not rows:
+            return "—"
+        body = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", rows)
+        return format_html("<table><tr><th>Set</th><th>Attribute</th><th>Value</th></tr>{}</table>", body)
+
+    # --- search: a phone typed in any common format finds the contact ----------------------------------------
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if term and sum(ch.isdigit() for ch in term) >= 6:
+            regions = self._regions(request)
+            phones = set()
+            for region in regions:
+                try:
+                    phones.add(normalize_phone(term, default_region=region).e164)
+                except ContactsError:
+                    continue
+            if phones:
+                results = results | queryset.filter(phone__in=phones)
+        return results, may_have_duplicates
+
+    def _regions(self, request: HttpRequest) -> list[str]:
+        from contacts.models import Organization
+
+        if request.user.is_superuser:
+            return list(Organization.objects.values_list("default_region", flat=True).distinct()[:20]) or ["US"]
+        return list(
+            Organization.objects.filter(pk__in=organization_ids(request))
+            .values_list("default_region", flat=True)
+            .distinct()
+        )
+
+    # --- deletes go through the service (avatar files are removed too) ---------------------------------------
+    def delete_model(self, request: HttpRequest, obj: Contact) -> None:
+        delete_contact(obj, actor=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for contact in queryset.select_related(None).only("id", "avatar", "organization_id"):
+            delete_contact(contact, actor=request.user)
+
+
+@admin.register(Tag)
+class TagAdmin(OrganizationScopedAdmin):
+    list_display = ("name", "contact_count", "created_at")
+    search_fields = ("name",)
+    ordering = ("name",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).annotate(contact_count=Count("contacts"))
+
+    @admin.display(description="contacts", ordering="contact_count")
+    def contact_count(self, tag: Tag) -> int:
+        return tag.contact_count
+
+
+@admin.register(ContactGroup)
+class ContactGroupAdmin(OrganizationScopedAdmin):
+    list_display = ("name", "id", "description", "contact_count", "created_at")
+    search_fields = ("name",)
+    ordering = ("name",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).annotate(contact_count=Count("contacts"))
+
+    @admin.display(description="contacts", ordering="contact_count")
+    def contact_count(self, group: ContactGroup) -> int:
+        return group.contact_count
+
+
+@admin.register(CustomField)
+class CustomFieldAdmin(OrganizationScopedAdmin):
+    list_display = ("key", "label", "field_type", "choice_list", "created_at")
+    list_filter = ("field_type",)
+    search_fields = ("key", "label")
+    permission_group = "settings"
+
+    @admin.display(description="choices")
+    def choice_list(self, field: CustomField) -> str:
+        return ", ".join(map(str, field.choices or []))

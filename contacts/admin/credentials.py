@@ -1,0 +1,212 @@
+"""Admin for API credentials. A secret is shown once, on the page that answers the save that created it;
+afterwards only its prefix (or client id) is visible."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
+
+from contacts.admin.scoping import OrganizationScopedAdmin, single_organization
+from contacts.models import ApiKey, HmacClient, OAuthClient, Scope
+from contacts.services import credentials
+
+SCOPE_CHOICES = [(scope.value, f"{scope.label}  ({scope.value})") for scope in Scope]
+
+
+class CredentialAddForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(
+        choices=SCOPE_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        initial=[scope.value for scope in Scope],
+        help_text="Mobivate names these permissions create:Contacts, read:Contacts, update:Contacts, delete:Contacts.",
+    )
+
+
+class CredentialAdmin(OrganizationScopedAdmin):
+    """Shared behaviour: creation through the service, the one-time secret page, revocation."""
+
+    permission_group = "credentials"
+    actions = ["revoke_selected"]
+    list_filter = ()
+    secret_label = "Secret"
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None):
+        if obj is None:
+            return ()
+        return self.readonly_on_change
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):
+        if obj is None:
+            kwargs["form"] = type(
+                "AddForm",
+                (CredentialAddForm,),
+                {"Meta": type("Meta", (), {"model": self.model, "fields": self.add_fields})},
+            )
+            kwargs["fields"] = [f for f in self.add_fields if f not in (self.get_exclude(request, obj) or [])]
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None):
+        if obj is None:
+            hidden = set(self.get_exclude(request, obj) or [])
+            return [(None, {"fields": [f for f in self.add_fields if f not in hidden]})]
+        return super().get_fieldsets(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: forms.ModelForm, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        organization = form.cleaned_data.get("organization") or single_organization(request)
+        created, secret = self.create_credential(request, organization, form.cleaned_data)
+        obj.pk = created.pk
+        obj.__dict__.update({k: v for k, v in created.__dict__.items() if not k.startswith("_")})
+        request._crm_new_secret = secret
+
+    def create_credential(self, request: HttpRequest, organization: Any, data: dict) -> tuple[Any, str]:
+        raise NotImplementedError
+
+    def response_add(self, request: HttpRequest, obj: Any, post_url_continue: str | None = None) -> HttpResponse:
+        secret = getattr(request, "_crm_new_secret", None)
+        if secret is None:
+            return super().response_add(request, obj, post_url_continue)
+        # Rendered directly (no redirect, no message storage) so the secret is never persisted anywhere.
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"{self.model._meta.verbose_name.capitalize()} created",
+            "credential": obj,
+            "secret": secret,
+            "secret_label": self.secret_label,
+            "identifier_label": self.identifier_label,
+            "identifier": self.identifier(obj),
+        }
+        response = TemplateResponse(request, "admin/contacts/credential_secret.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @admin.action(description="Revoke selected credentials")
+    def revoke_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        count = 0
+        for credential in queryset.filter(revoked_at__isnull=True):
+            credentials.revoke(credential)
+            count += 1
+        self.message_user(request, f"Revoked {count} credential(s).", messages.SUCCESS)
+
+    @admin.display(description="status")
+    def status(self, obj: Any) -> str:
+        if obj.revoked_at:
+            return "revoked"
+        if obj.expires_at and obj.expires_at <= timezone.now():
+            return "expired"
+        return "active"
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_change_permission(request, obj)
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(CredentialAdmin):
+    list_display = ("name", "prefix", "scope_labels", "status", "last_used_at", "expires_at", "created_at")
+    search_fields = ("name", "prefix")
+    add_fields = ["organization", "name", "scopes", "expires_at"]
+    readonly_on_change = ("prefix", "last_used_at", "created_at", "created_by", "revoked_at")
+    fields = (
+        "organization",
+        "name",
+        "prefix",
+        "scopes",
+        "expires_at",
+        "revoked_at",
+        "last_used_at",
+        "created_by",
+        "created_at",
+    )
+    secret_label = "API key"
+    identifier_label = "Prefix"
+
+    def identifier(self, obj: ApiKey) -> str:
+        return obj.prefix
+
+    @admin.display(description="permissions")
+    def scope_labels(self, obj: ApiKey) -> str:
+        return ", ".join(Scope(value).label for value in obj.scopes if value in Scope.values)
+
+    def create_credential(self, request, organization, data):
+        return credentials.create_api_key(
+            organization=organization,
+            name=data["name"],
+            scopes=data["scopes"],
+            expires_at=data.get("expires_at"),
+            actor=request.user,
+        )
+
+
+@admin.register(HmacClient)
+class HmacClientAdmin(CredentialAdmin):
+    list_display = ("name", "client_id", "status", "last_used_at", "created_at")
+    search_fields = ("name", "client_id")
+    add_fields = ["organization", "name", "scopes", "expires_at"]
+    readonly_on_change = ("client_id", "last_used_at", "created_at", "created_by", "revoked_at")
+    fields = (
+        "organization",
+        "name",
+        "client_id",
+        "scopes",
+        "expires_at",
+        "revoked_at",
+        "last_used_at",
+        "created_by",
+        "created_at",
+    )
+    secret_label = "Signing secret"
+    identifier_label = "X-Client-ID"
+
+    def identifier(self, obj: HmacClient) -> str:
+        return obj.client_id
+
+    def create_credential(self, request, organization, data):
+        client, secret = credentials.create_hmac_client(
+            organization=organization, name=data["name"], scopes=data["scopes"], actor=request.user
+        )
+        if data.get("expires_at"):
+            client.expires_at = data["expires_at"]
+            client.save(update_fields=["expires_at"])
+        return client, secret
+
+
+@admin.register(OAuthClient)
+class OAuthClientAdmin(CredentialAdmin):
+    list_display = ("name", "client_id", "status", "last_used_at", "created_at")
+    search_fields = ("name", "client_id")
+    add_fields = ["organization", "name", "scopes", "expires_at"]
+    readonly_on_change = ("client_id", "last_used_at", "created_at", "created_by", "revoked_at")
+    fields = (
+        "organization",
+        "name",
+        "client_id",
+        "scopes",
+        "expires_at",
+        "revoked_at",
+        "last_used_at",
+        "created_by",
+        "created_at",
+    )
+    secret_label = "Client secret"
+    identifier_label = "client_id"
+
+    def identifier(self, obj: OAuthClient) -> str:
+        return obj.client_id
+
+    def create_credential(self, request, organization, data):
+        client, secret = credentials.create_oauth_client(
+            organization=organization, name=data["name"], scopes=data["scopes"], actor=request.user
+        )
+        if data.get("expires_at"):
+            client.expires_at = data["expires_at"]
+            client.save(update_fields=["expires_at"])
+        return client, secret

@@ -46,7 +46,15 @@ def foreign(other_organization):
     key, _ = make_api_key(other_organization, name="Globex key")
     outsider = UserFactory(username="bob-globex", email="bob@globex.test", is_staff=True)
     MembershipFactory(user=outsider, organization=other_organization)
-    return {"tag": tag, "group": group, "branch": branch, "team": team, "contact": contact, "key": key, "user": outsider}
+    return {
+        "tag": tag,
+        "group": group,
+        "branch": branch,
+        "team": team,
+        "contact": contact,
+        "key": key,
+        "user": outsider,
+    }
 
 
 MODEL_URLS = ["contact", "tag", "contactgroup", "branch", "team", "apikey"]

@@ -35,7 +35,19 @@ def test_normalize_phone_accepts_contract_formats(raw, kwargs, e164, valid):
 
 @pytest.mark.parametrize(
     "raw",
-    ["", "   ", None, "abc", "+1-800-FLOWERS", "12", "123456", "+9991234567", "+1234567890123456", "++12124567890", True],
+    [
+        "",
+        "   ",
+        None,
+        "abc",
+        "+1-800-FLOWERS",
+        "12",
+        "123456",
+        "+9991234567",
+        "+1234567890123456",
+        "++12124567890",
+        True,
+    ],
 )
 def test_normalize_phone_rejects_invalid_input(raw):
     with pytest.raises(ValidationFailed) as raised:

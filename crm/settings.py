@@ -167,6 +167,8 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Contacts CRM",
     "VERSION": "1.0.0",
+    # The dialect views are hand-written APIViews mirroring vendor contracts; don't generate a schema at check time.
+    "ENABLE_DJANGO_DEPLOY_CHECK": False,
 }
 
 # Production hardening: on whenever DEBUG is off, so `check --deploy` is clean by default.
@@ -177,7 +179,7 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
     SECURE_CONTENT_TYPE_NOSNIFF = True
     X_FRAME_OPTIONS = "DENY"
 

@@ -1,0 +1,294 @@
+"""Salesforce Marketing Cloud: the `/v2/token` OAuth endpoint and the contacts REST endpoints under `/sfmc/`."""
+
+from __future__ import annotations
+
+import secrets
+from collections import defaultdict
+from collections.abc import Mapping
+from typing import Any
+
+from django.db.models.functions import Lower
+from django.http import Http404
+from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+from contacts.api.auth import AccessTokenAuthentication
+from contacts.api.base import DialectAPIView
+from contacts.api.dialects.sfmc import attribute_sets, serializers
+from contacts.api.dialects.sfmc.attribute_sets import ContactRequest, Violation
+from contacts.api.dialects.sfmc.errors import (
+    OAuthError,
+    SfmcRequestError,
+    describe_rest_error,
+    describe_token_error,
+    error_body,
+    oauth_body,
+)
+from contacts.api.dialects.sfmc.scopes import UnknownScope, canonical_scopes, scope_text
+from contacts.api.errors import ApiError
+from contacts.errors import Conflict, PermissionDenied, ValidationFailed
+from contacts.models import Contact, Scope
+from contacts.services import credentials
+from contacts.services.contacts import create_contact, delete_contact, update_contact
+
+ACCESS_TOKEN_EXPIRES_IN = 1080  # seconds; SFMC announces 18 minutes for a 20-minute token
+TOKEN_PATH = "v2/token"  # noqa: S105 - a URL path, not a secret
+SOAP_PATH = "soap/"
+
+# Which attribute a service's complaint about a canonical field is really about, in SFMC's words.
+_FIELD_ATTRIBUTES = {
+    "email": "Email Addresses.Email Address",
+    "phone": "MobileConnect Demographics.Mobile Number",
+    "name": "Email Demographics.First Name/Last Name",
+    "full_name": "Email Demographics.First Name/Last Name",
+    "contact_key": "contactKey",
+}
+
+
+class ContactOperationFailed(Exception):
+    """A create/update that breaks one or more rules; rendered as `operationStatus: "FAIL"`."""
+
+    def __init__(self, request: ContactRequest | None, violations: list[Violation], status: int) -> None:
+        super().__init__("; ".join(violation.message for violation in violations))
+        self.request, self.violations, self.status = request, violations, status
+
+
+class SfmcAPIView(DialectAPIView):
+    """Contacts endpoints: Bearer access token from `/v2/token`, JSON bodies, SFMC's error body."""
+
+    authentication_classes = [AccessTokenAuthentication]
+    parser_classes = [JSONParser]
+    throttle_scope = "sfmc"
+
+    def render_error(self, error: ApiError) -> Response:
+        status, body = describe_rest_error(error)
+        return Response(body, status=status)
+
+    def handle_dialect_exception(self, exc: BaseException, context: dict) -> Response:
+        if isinstance(exc, SfmcRequestError):
+            set_rollback()
+            return Response(error_body(exc.message, exc.errorcode), status=exc.status)
+        if isinstance(exc, ContactOperationFailed):
+            set_rollback()
+            return Response(serializers.failed_operation_body(exc.request, exc.violations), status=exc.status)
+        return super().handle_dialect_exception(exc, context)
+
+
+class SfmcTokenView(DialectAPIView):
+    """`POST /v2/token`: client credentials in, a 20-minute Bearer token out (stored only as a digest)."""
+
+    authentication_classes: list = []
+    permission_classes: list = []
+    parser_classes = [JSONParser, FormParser]
+    throttle_scope = "sfmc_token"
+
+    def render_error(self, error: ApiError) -> Response:
+        status, body = describe_token_error(error)
+        return Response(body, status=status)
+
+    def handle_dialect_exception(self, exc: BaseException, context: dict) -> Response:
+        if isinstance(exc, OAuthError):
+            set_rollback()
+            return Response(oauth_body(exc.error, exc.description), status=exc.status)
+        return super().handle_dialect_exception(exc, context)
+
+    def post(self, request: Request) -> Response:
+        data = request.data
+        if not isinstance(data, Mapping):
+            raise OAuthError(400, "invalid_request", "The request body must be a JSON object")
+        grant_type = data.get("grant_type")
+        if grant_type in (None, ""):
+            raise OAuthError(400, "invalid_request", "grant_type is required")
+        if grant_type != "client_credentials":
+            raise OAuthError(400, "unsupported_grant_type", "Only the client_credentials grant type is supported")
+        client_id, client_secret = data.get("client_id"), data.get("client_secret")
+        for name, value in (("client_id", client_id), ("client_secret", client_secret)):
+            if not isinstance(value, str) or not value:
+                raise OAuthError(400, "invalid_request", f"{name} is required and must be a string")
+        try:
+            client = credentials.authenticate_oauth_client(client_id, client_secret)
+        except credentials.InvalidCredential:
+            raise OAuthError(
+                401,
+                "invalid_client",
+                "Client authentication failed. Make sure that the client ID and client secret are valid "
+                "and that the client is active.",
+            ) from None
+        scopes, text = self._scopes(client.scopes, data.get("scope"))
+        _, raw_token = credentials.issue_access_token(client, scopes=scopes, scope_text=text)
+        rest_root = request.build_absolute_uri(request.path[: -len(TOKEN_PATH)])
+        body = {
+            "access_token": raw_token,
+            "token_type": "Bearer",
+            "expires_in": ACCESS_TOKEN_EXPIRES_IN,
+            "scope": text,
+            "rest_instance_url": rest_root,
+            "soap_instance_url": rest_root + SOAP_PATH,
+        }
+        return Response(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+    @staticmethod
+    def _scopes(granted: list[str], requested: Any) -> tuple[list[str], str]:
+        """The token's canonical scopes and the scope string to echo: the request's own string when it asked
+        for scopes (which must all be the client's), otherwise everything the client has."""
+        if requested is not None and not isinstance(requested, str):
+            raise OAuthError(400, "invalid_request", "scope must be a space-separated string")
+        if requested is None or not requested.strip():
+            return sorted(granted), scope_text(granted)
+        try:
+            wanted = canonical_scopes(requested.split())
+        except UnknownScope as unknown:
+            raise OAuthError(400, "invalid_scope", f"Unknown scope: {unknown}") from None
+        if not wanted <= set(granted):
+            raise OAuthError(400, "invalid_scope", "The requested scope exceeds the scopes granted to the client")
+        return sorted(wanted), requested
+
+
+class SfmcContactsView(SfmcAPIView):
+    """`POST` creates (or, for a known `contactKey`, updates); `PATCH` updates. Rule violations are reported
+    together, one `resultMessages` entry each: POST answers 400, PATCH 200 as SFMC does."""
+
+    required_scopes = {"POST": Scope.CONTACTS_CREATE, "PATCH": Scope.CONTACTS_UPDATE}
+
+    def post(self, request: Request) -> Response:
+        return self._save(request, creating=True)
+
+    def patch(self, request: Request) -> Response:
+        return self._save(request, creating=False)
+
+    def _save(self, request: Request, *, creating: bool) -> Response:
+        failure_status = 400 if creating else 200
+        parsed = attribute_sets.parse_contact_request(serializers.require_object(request.data))
+        contact = None
+        if not parsed.violations:
+            contact, missing = self._target(parsed, creating=creating)
+            if missing:
+                parsed.violations.append(missing)
+        # A create must stand on its own; an update is checked against the sets the contact will end up with.
+        sets = parsed.sets if creating or contact is None else {**contact.attributes, **parsed.sets}
+        violations = parsed.violations + attribute_sets.dependency_violations(sets)
+        if violations:
+            raise ContactOperationFailed(parsed, violations, failure_status)
+
+        fields = attribute_sets.canonical_fields(parsed.sets)
+        is_new = contact is None
+        try:
+            if contact is None:
+                contact, is_new = self._create(parsed, fields)
+            if not is_new:
+                if creating and not request.user.has_scope(Scope.CONTACTS_UPDATE):
+                    raise PermissionDenied(Scope.CONTACTS_UPDATE)
+                attributes = {**contact.attributes, **parsed.sets}
+                contact = update_contact(contact, attributes=attributes, **fields)
+            attribute_sets.save_channel_identities(
+                contact, attribute_sets.channel_identities(parsed.sets), replace=not is_new
+            )
+        except (ValidationFailed, Conflict) as error:
+            raise ContactOperationFailed(parsed, [_violation(error)], failure_status) from None
+        return Response(serializers.contact_operation_body(contact, is_new=is_new))
+
+    def _target(self, parsed: ContactRequest, *, creating: bool) -> tuple[Contact | None, Violation | None]:
+        contacts = Contact.objects.filter(organization=self.organization)
+        if parsed.contact_key is not None:
+            contact = contacts.filter(contact_key=parsed.contact_key).first()
+            if parsed.contact_id is not None and (contact is None or contact.pk != parsed.contact_id):
+                return None, Violation(
+                    "ContactIDMismatch", f"contactID {parsed.contact_id} is not the contact with this contactKey"
+                )
+            if contact is None and not creating:
+                return None, Violation("ContactNotFound", f"No contact with contactKey {parsed.contact_key}")
+            return contact, None
+        contact = contacts.filter(pk=parsed.contact_id).first()
+        if contact is None:
+            return None, Violation("ContactNotFound", f"No contact with contactID {parsed.contact_id}")
+        return contact, None
+
+    def _create(self, parsed: ContactRequest, fields: dict[str, Any]) -> tuple[Contact, bool]:
+        attributes = dict(parsed.sets)
+        try:
+            contact = create_contact(
+                organization=self.organization, contact_key=parsed.contact_key, attributes=attributes, **fields
+            )
+        except Conflict as conflict:
+            # Another request created this key between our lookup and insert: theirs wins, ours updates it.
+            if conflict.field != "contact_key":
+                raise
+            return Contact.objects.get(organization=self.organization, contact_key=parsed.contact_key), False
+        return contact, True
+
+
+def _violation(error: ValidationFailed | Conflict) -> Violation:
+    where = _FIELD_ATTRIBUTES.get(error.field or "", "")
+    message = f"{where}: {error.message}" if where else error.message
+    if isinstance(error, Conflict):
+        return Violation("DuplicateValue", message)
+    return Violation("InvalidAttributeValue", message)
+
+
+class SfmcContactDeleteView(SfmcAPIView):
+    """`POST /contacts/v1/contacts/actions/delete?type=keys|ids`. Deletion is immediate; keys or ids that name
+    no contact are reported as warnings, not failures, so a retried request still succeeds."""
+
+    required_scopes = {"POST": Scope.CONTACTS_DELETE}
+
+    def post(self, request: Request) -> Response:
+        parsed = serializers.parse_delete_request(request.query_params.get("type"), request.data)
+        contacts = Contact.objects.filter(organization=self.organization)
+        if parsed.by == "keys":
+            found = {contact.contact_key: contact for contact in contacts.filter(contact_key__in=parsed.values)}
+        else:
+            found = {contact.pk: contact for contact in contacts.filter(pk__in=parsed.values)}
+        for contact in found.values():
+            delete_contact(contact)
+        missing = [value for value in parsed.values if value not in found]
+        operation_id = secrets.randbelow(2**31 - 1) + 1
+        return Response(serializers.delete_operation_body(operation_id, missing, parsed.by))
+
+
+class SfmcEmailSearchView(SfmcAPIView):
+    """`POST /contacts/v1/addresses/email/search`: contact keys per email address, oldest first."""
+
+    required_scopes = {"POST": Scope.CONTACTS_READ}
+
+    def post(self, request: Request) -> Response:
+        parsed = serializers.parse_email_search_request(request.data)
+        contacts = (
+            Contact.objects.annotate(email_lower=Lower("email"))
+            .filter(
+                organization=self.organization,
+                email_lower__in={address.lower() for address in parsed.addresses},
+                contact_key__isnull=False,
+            )
+            .exclude(contact_key="")
+            .only("email", "contact_key", "created_at")
+            .order_by("created_at", "id")
+        )
+        matches: dict[str, list[Contact]] = defaultdict(list)
+        for contact in contacts:
+            matches[contact.email_lower].append(contact)
+        return Response(serializers.email_search_body(parsed, matches))
+
+
+class SfmcAttributeSetDefinitionsView(SfmcAPIView):
+    """`GET /contacts/v1/attributeSetDefinitions`: the attribute sets this dialect understands."""
+
+    required_scopes = {"GET": Scope.CONTACTS_READ}
+
+    def get(self, request: Request) -> Response:
+        page, size = serializers.parse_page(request.query_params)
+        return Response(serializers.attribute_set_definitions_body(page, size))
+
+
+class SfmcNotFoundView(SfmcAPIView):
+    """Every other path under `/sfmc/`: a 404 in SFMC's error body, whatever the method or credentials."""
+
+    authentication_classes: list = []
+    permission_classes: list = []
+    throttle_scope = None
+
+    def _not_found(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        raise Http404
+
+    get = post = put = patch = delete = head = options = _not_found

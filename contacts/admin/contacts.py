@@ -5,18 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.db.models import Count, Prefetch, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 
+from contacts.admin import actions
 from contacts.admin.forms import CUSTOM_FIELD_PREFIX, ContactAdminForm, custom_field_form_field
+from contacts.admin.paginator import EstimatedCountPaginator
 from contacts.admin.scoping import (
     OrganizationScopedAdmin,
     organization_ids,
     scoped_related_filter,
     single_organization,
 )
-from contacts.errors import ContactsError
 from contacts.models import (
     Branch,
     ChannelIdentity,
@@ -27,7 +29,8 @@ from contacts.models import (
     Team,
 )
 from contacts.services.contacts import delete_contact
-from contacts.services.phones import format_international, normalize_phone
+from contacts.services.phones import format_international
+from contacts.services.search import search_contacts
 
 
 class ChannelIdentityInline(admin.TabularInline):
@@ -60,8 +63,17 @@ class ContactAdmin(OrganizationScopedAdmin):
     date_hierarchy = None
     ordering = ("-created_at", "-id")
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     inlines = [ChannelIdentityInline]
-    actions = ["delete_selected"]
+    actions = [
+        actions.add_tag,
+        actions.remove_tag,
+        actions.add_to_group,
+        actions.assign,
+        actions.mark_favorite,
+        actions.export_csv,
+        "delete_selected",
+    ]
 
     base_fieldsets = [
         ("Identity", {"fields": ["organization", "uuid", "name", "full_name", "alias", "contact_key", "is_favorite"]}),
@@ -76,7 +88,7 @@ class ContactAdmin(OrganizationScopedAdmin):
             scoped_related_filter("groups", "group", ContactGroup),
             scoped_related_filter("branch", "branch", Branch),
             scoped_related_filter("team", "team", Team),
-            "assigned_user",
+            scoped_related_filter("assigned_user", "assigned user", get_user_model(), "username"),
             "source",
             "is_favorite",
             "phone_valid",
@@ -186,21 +198,11 @@ class ContactAdmin(OrganizationScopedAdmin):
         body = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", rows)
         return format_html("<table><tr><th>Set</th><th>Attribute</th><th>Value</th></tr>{}</table>", body)
 
-    # --- search: a phone typed in any common format finds the contact ----------------------------------------
+    # --- search: words in name/email/alias/key, or a phone typed in any common format ---------------------------
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
-        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        term = search_term.strip()
-        if term and sum(ch.isdigit() for ch in term) >= 6:
-            regions = self._regions(request)
-            phones = set()
-            for region in regions:
-                try:
-                    phones.add(normalize_phone(term, default_region=region).e164)
-                except ContactsError:
-                    continue
-            if phones:
-                results = results | queryset.filter(phone__in=phones)
-        return results, may_have_duplicates
+        if not search_term.strip():
+            return queryset, False
+        return search_contacts(queryset, search_term, regions=self._regions(request)), False
 
     def _regions(self, request: HttpRequest) -> list[str]:
         from contacts.models import Organization

@@ -139,6 +139,8 @@ class ContactRequest:
     contact_id: int | None = None
     sets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     violations: list[Violation] = field(default_factory=list)
+    # False when some set could not be read at all: the dependency rules would then only add noise.
+    sets_readable: bool = True
 
 
 def parse_contact_request(data: Mapping[str, Any]) -> ContactRequest:
@@ -186,12 +188,14 @@ def _parse_sets(raw: Any, parsed: ContactRequest, *, given: bool) -> None:
     if not isinstance(raw, list) or not raw:
         message = "attributeSets must be a non-empty array" if given else "attributeSets is required"
         parsed.violations.append(Violation("AttributeSetsRequired", message))
+        parsed.sets_readable = False
         return
     duplicates: list[str] = []
     for position, entry in enumerate(raw):
         where = f"attributeSets[{position}]"
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str) or not entry["name"].strip():
             parsed.violations.append(Violation("InvalidAttributeSet", f"{where} must be an object with a name"))
+            parsed.sets_readable = False
             continue
         name = entry["name"].strip()
         if "whatsapp" in name.lower():
@@ -209,7 +213,9 @@ def _parse_sets(raw: Any, parsed: ContactRequest, *, given: bool) -> None:
                 )
             continue
         items = _parse_items(entry, definition, parsed)
-        if items is not None:
+        if items is None:
+            parsed.sets_readable = False
+        else:
             parsed.sets[name] = items
 
 
@@ -233,6 +239,7 @@ def _parse_items(
             parsed.violations.append(Violation("InvalidAttributeSet", f"{where}.values must be an array"))
             return None
         item: dict[str, Any] = {}
+        invalid: set[str] = set()
         for pair in values:
             if not isinstance(pair, dict) or not isinstance(pair.get("name"), str) or not pair["name"].strip():
                 parsed.violations.append(
@@ -248,17 +255,20 @@ def _parse_items(
                 parsed.violations.append(
                     Violation("InvalidAttributeValue", f"{name}.{attribute} must be a string, number or boolean")
                 )
+                invalid.add(attribute)
                 continue
             item[attribute] = value
-        _check_item(definition, item, parsed)
+        _check_item(definition, item, invalid, parsed)
         items.append(item)
     return items
 
 
-def _check_item(definition: AttributeSetDefinition, item: dict[str, Any], parsed: ContactRequest) -> None:
+def _check_item(
+    definition: AttributeSetDefinition, item: dict[str, Any], invalid: set[str], parsed: ContactRequest
+) -> None:
     name = definition.name
     for attribute in definition.required:
-        if item.get(attribute) in (None, ""):
+        if item.get(attribute) in (None, "") and attribute not in invalid:
             code = _NAMED_REQUIRED_CODES.get((name, attribute), "AttributeRequired")
             parsed.violations.append(Violation(code, f"{name} requires a value for {attribute}"))
     if name == EMAIL_ADDRESSES and item.get("HTML Enabled") not in (None, ""):

@@ -168,7 +168,9 @@ class SfmcContactsView(SfmcAPIView):
                 parsed.violations.append(missing)
         # A create must stand on its own; an update is checked against the sets the contact will end up with.
         sets = parsed.sets if creating or contact is None else {**contact.attributes, **parsed.sets}
-        violations = parsed.violations + attribute_sets.dependency_violations(sets)
+        violations = list(parsed.violations)
+        if parsed.sets_readable:
+            violations += attribute_sets.dependency_violations(sets)
         if violations:
             raise ContactOperationFailed(parsed, violations, failure_status)
 
@@ -190,6 +192,12 @@ class SfmcContactsView(SfmcAPIView):
         return Response(serializers.contact_operation_body(contact, is_new=is_new))
 
     def _target(self, parsed: ContactRequest, *, creating: bool) -> tuple[Contact | None, Violation | None]:
+        contact, violation = self._find_target(parsed, creating=creating)
+        if contact is not None:
+            contact.organization = self.organization  # already loaded with the token; saves a query
+        return contact, violation
+
+    def _find_target(self, parsed: ContactRequest, *, creating: bool) -> tuple[Contact | None, Violation | None]:
         contacts = Contact.objects.filter(organization=self.organization)
         if parsed.contact_key is not None:
             contact = contacts.filter(contact_key=parsed.contact_key).first()

@@ -1,0 +1,199 @@
+"""Contactship's contact endpoints under `/contactship/v1/contacts` (contracts/contactship.md, NOTES.md)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.db.models import Q, QuerySet
+from rest_framework.exceptions import ValidationError
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from contacts.api.auth import HeaderApiKeyAuthentication
+from contacts.api.base import DialectAPIView
+from contacts.api.dialects.contactship.errors import contactship_error_response
+from contacts.api.dialects.contactship.serializers import (
+    ContactshipContactListQuerySerializer,
+    ContactshipContactSerializer,
+    ContactshipContactWriteSerializer,
+    custom_field_types,
+)
+from contacts.api.errors import ApiError
+from contacts.errors import NotFound, ValidationFailed
+from contacts.models import Contact, Scope
+from contacts.services.contacts import create_contact, delete_contact, update_contact
+from contacts.services.phones import normalize_phone
+
+IDENTIFIER_TYPES = ("id", "phone_number", "email")
+
+
+class JSONOnlyContentNegotiation(BaseContentNegotiation):
+    """Contactship only speaks JSON: any `Accept` header gets JSON rather than a 406."""
+
+    def select_parser(self, request: Request, parsers: list) -> Any:
+        for parser in parsers:
+            if self.media_type_matches(parser.media_type, request.content_type):
+                return parser
+        return None
+
+    def select_renderer(self, request: Request, renderers: list, format_suffix: str | None = None) -> tuple:
+        return renderers[0], renderers[0].media_type
+
+    @staticmethod
+    def media_type_matches(expected: str, content_type: str) -> bool:
+        return content_type.split(";")[0].strip().lower() == expected
+
+
+class ContactshipAPIView(DialectAPIView):
+    authentication_classes = [HeaderApiKeyAuthentication]
+    parser_classes = [JSONParser]
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = JSONOnlyContentNegotiation
+    throttle_scope = "contactship"
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        # DRF parses from the raw stream, which skips Django's body-size check; apply it here, before parsing.
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if settings.DATA_UPLOAD_MAX_MEMORY_SIZE is not None and length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+            raise RequestDataTooBig("The request body is too large")
+
+    def render_error(self, error: ApiError) -> Response:
+        return contactship_error_response(error, api_key_sent=HeaderApiKeyAuthentication.header in self.request.META)
+
+    def render_contacts(self, contacts: list[Contact], field_types: dict[str, str] | None = None) -> list[dict]:
+        organization = self.organization
+        if field_types is None:
+            field_types = custom_field_types(organization.pk, contacts)
+        context = {"organization_public_id": organization.public_id, "field_types": field_types}
+        return ContactshipContactSerializer(contacts, many=True, context=context).data
+
+    def render_contact(self, contact: Contact, field_types: dict[str, str] | None = None) -> dict:
+        return self.render_contacts([contact], field_types)[0]
+
+    def contact_by_id(self, contact_id: str) -> Contact:
+        """The key's organization's contact with this uuid; anything else, another tenant's included, is a 404."""
+        try:
+            contact_uuid = uuid.UUID(contact_id)
+        except ValueError:
+            contact_uuid = None
+        contact = (
+            Contact.objects.filter(organization=self.organization, uuid=contact_uuid).first() if contact_uuid else None
+        )
+        if contact is None:
+            raise NotFound("id", f"Contact with id {contact_id} not found")
+        contact.organization = self.organization  # already loaded with the key; spares the services a query
+        return contact
+
+
+def _validated(serializer_class: type, data: Any, **kwargs: Any) -> Any:
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer
+
+
+class ContactshipContactListView(ContactshipAPIView):
+    """`POST /v1/contacts` creates; `GET /v1/contacts` lists with partial-match filters."""
+
+    http_method_names = ["get", "post", "head"]
+    required_scopes = {"GET": Scope.CONTACTS_READ, "HEAD": Scope.CONTACTS_READ, "POST": Scope.CONTACTS_CREATE}
+
+    def post(self, request: Request) -> Response:
+        serializer = _validated(ContactshipContactWriteSerializer, request.data)
+        kwargs = serializer.service_kwargs()
+        contact = create_contact(organization=self.organization, actor=request.auth, **kwargs)
+        return Response(self.render_contact(contact, kwargs.get("custom_field_types") or {}), status=201)
+
+    def get(self, request: Request) -> Response:
+        query = _validated(ContactshipContactListQuerySerializer, request.query_params).validated_data
+        offset, limit = query["offset"], query["limit"]
+        contacts = list(self.filtered_contacts(query).order_by("-created_at", "-id")[offset : offset + limit])
+        return Response(self.render_contacts(contacts))
+
+    def filtered_contacts(self, query: dict) -> QuerySet[Contact]:
+        contacts = Contact.objects.filter(organization=self.organization)
+        if query.get("full_name"):
+            # The rendered full_name falls back to `name` for contacts created elsewhere; the filter matches that.
+            value = query["full_name"]
+            contacts = contacts.filter(Q(full_name__icontains=value) | Q(full_name="", name__icontains=value))
+        if query.get("email"):
+            contacts = contacts.filter(email__icontains=query["email"])
+        if query.get("phone_number"):
+            contacts = contacts.filter(phone__contains=query["phone_number"])
+        return contacts
+
+
+class ContactshipContactDetailView(ContactshipAPIView):
+    """`GET /v1/contacts/{identifier}?identifierType=`, `PATCH /v1/contacts/{id}`, `DELETE /v1/contacts/{id}`."""
+
+    http_method_names = ["get", "patch", "delete", "head"]
+    required_scopes = {
+        "GET": Scope.CONTACTS_READ,
+        "HEAD": Scope.CONTACTS_READ,
+        "PATCH": Scope.CONTACTS_UPDATE,
+        "DELETE": Scope.CONTACTS_DELETE,
+    }
+
+    def get(self, request: Request, identifier: str) -> Response:
+        identifier_type = request.query_params.get("identifierType") or "id"
+        if identifier_type not in IDENTIFIER_TYPES:
+            raise ValidationError(
+                {"identifierType": f"must be one of {', '.join(IDENTIFIER_TYPES)}, not {identifier_type!r}"}
+            )
+        if identifier_type == "id":
+            contact = self.contact_by_id(identifier)
+        else:
+            contact = self.contact_by_identifier(identifier_type, identifier)
+        return Response(self.render_contact(contact))
+
+    def contact_by_identifier(self, identifier_type: str, identifier: str) -> Contact:
+        contacts = Contact.objects.filter(organization=self.organization).order_by("created_at", "id")
+        contact = None
+        if identifier_type == "phone_number":
+            try:
+                phone = normalize_phone(identifier, default_region=self.organization.default_region).e164
+            except ValidationFailed:
+                phone = None  # not a phone number at all, so no contact has it
+            contact = contacts.filter(phone=phone).first() if phone else None
+        elif "\x00" not in identifier:
+            # Emails are not unique: the first contact created with it answers.
+            contact = contacts.filter(email__iexact=identifier.strip()).first()
+        if contact is None:
+            raise NotFound(identifier_type, f"Contact with {identifier_type} {identifier} not found")
+        return contact
+
+    def patch(self, request: Request, identifier: str) -> Response:
+        contact = self.contact_by_id(identifier)
+        serializer = _validated(ContactshipContactWriteSerializer, request.data, partial=True)
+        kwargs = serializer.service_kwargs()
+        contact = update_contact(contact, actor=request.auth, **kwargs)
+        # When additional_data was given it replaced every custom field, so the request knows all their types.
+        return Response(
+            self.render_contact(contact, kwargs.get("custom_field_types") if "custom_fields" in kwargs else None)
+        )
+
+    def delete(self, request: Request, identifier: str) -> Response:
+        delete_contact(self.contact_by_id(identifier), actor=request.auth)
+        return Response(status=204)
+
+
+class ContactshipNotFoundView(ContactshipAPIView):
+    """Every other path under the mount: a 404 in Contactship's body, before any authentication."""
+
+    authentication_classes = []
+    permission_classes = []
+    throttle_classes = []
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        # NestJS's own wording for an unknown route, which Contactship's error body comes from.
+        raise NotFound(None, f"Cannot {request.method} {request.path}")

@@ -1,0 +1,226 @@
+"""Callbell payloads → `contacts.services` arguments, and contacts → Callbell's Contact object."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from django.urls import NoReverseMatch, reverse
+from rest_framework import serializers
+from rest_framework.request import Request
+
+from contacts.models import Contact, Organization, Team
+from contacts.services.contacts import resolve_member, resolve_tags, resolve_team
+
+BOT_STATUSES = ("bot_start", "bot_end")
+
+
+def _messages(name: str, kind: str = "a string") -> dict[str, str]:
+    """Error messages that name the parameter, since Callbell clients see the message first."""
+    return {
+        "required": f"{name} is required",
+        "null": f"{name} must not be null",
+        "blank": f"{name} must not be blank",
+        "invalid": f"{name} must be {kind}",
+        "not_a_dict": f"{name} must be {kind}",
+        "invalid_choice": f"{name} must be {kind}",
+    }
+
+
+class CallbellTagsField(serializers.Field):
+    """`tags`: a list of tag names. Callbell describes them as "comma-separated values", so a single
+    string is read as such a list."""
+
+    default_error_messages = {"invalid": "tags must be a list of tag names"}
+
+    def to_internal_value(self, data: Any) -> list[str]:
+        if isinstance(data, str):
+            return [part.strip() for part in data.split(",") if part.strip()]
+        if not isinstance(data, list) or not all(isinstance(item, str) for item in data):
+            self.fail("invalid")
+        return data
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
+class CallbellPayloadSerializer(serializers.Serializer):
+    """Rejects parameters the endpoint does not know, so a typo is an error rather than silently lost."""
+
+    # Parameters of Callbell's Contact that exist but cannot be written through this endpoint.
+    read_only_parameters: dict[str, str] = {}
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        if isinstance(data, Mapping):
+            unknown = [key for key in data if key not in self.fields]
+            if unknown:
+                raise serializers.ValidationError(
+                    {key: self.read_only_parameters.get(key, f"Unknown parameter {key}") for key in unknown}
+                )
+        return super().to_internal_value(data)
+
+
+class CallbellContactCreateSerializer(CallbellPayloadSerializer):
+    """`POST /v1/contacts`. `identifier` is the contact's phone number (the only identifier this project keeps)."""
+
+    identifier = serializers.CharField(source="phone", error_messages=_messages("identifier"))
+    source = serializers.CharField(error_messages=_messages("source"))
+    name = serializers.CharField(error_messages=_messages("name"))
+    tags = CallbellTagsField(required=False)
+    custom_fields = serializers.DictField(required=False, error_messages=_messages("custom_fields", "an object"))
+    assigned_user = serializers.CharField(
+        required=False, allow_null=True, allow_blank=True, error_messages=_messages("assigned_user", "an email")
+    )
+    team_uuid = serializers.CharField(
+        required=False, allow_null=True, allow_blank=True, error_messages=_messages("team_uuid", "a UUID")
+    )
+    channel_uuid = serializers.UUIDField(
+        required=False, allow_null=True, error_messages=_messages("channel_uuid", "a UUID")
+    )
+    bot_status = serializers.ChoiceField(
+        choices=BOT_STATUSES, required=False, error_messages=_messages("bot_status", "bot_start or bot_end")
+    )
+    note = serializers.CharField(
+        required=False, allow_null=True, allow_blank=True, trim_whitespace=False, error_messages=_messages("note")
+    )
+
+    def service_kwargs(self, organization: Organization) -> dict[str, Any]:
+        """Keyword arguments for `create_contact`; resolves the user and team, which must already exist."""
+        data = dict(self.validated_data)
+        if data.get("tags"):
+            data["tags"] = resolve_tags(organization, data["tags"], create_missing=False)
+        # There are no channels in this project: a contact's channel is its source (docs: channel_uuid).
+        data.pop("channel_uuid", None)
+        email = data.pop("assigned_user", None)
+        if email:
+            data["assigned_user"] = resolve_member(organization, email, field="assigned_user")
+        team_uuid = data.pop("team_uuid", None)
+        if team_uuid:
+            data["team"] = resolve_team(organization, team_uuid, field="team_uuid")
+        return {**data, "organization": organization, "create_missing_tags": False}
+
+
+class CallbellContactUpdateSerializer(CallbellPayloadSerializer):
+    """`PATCH /v1/contacts/{uuid}`: only the parameters given change."""
+
+    read_only_parameters = {
+        "identifier": "identifier cannot be changed",
+        "source": "source cannot be changed",
+        "channel_uuid": "channel_uuid cannot be changed",
+    }
+
+    tags = CallbellTagsField(required=False)
+    custom_fields = serializers.DictField(required=False, error_messages=_messages("custom_fields", "an object"))
+    name = serializers.CharField(required=False, error_messages=_messages("name"))
+    assigned_user = serializers.CharField(required=False, error_messages=_messages("assigned_user", "an email"))
+    unassign_user = serializers.BooleanField(required=False, error_messages=_messages("unassign_user", "a boolean"))
+    team_uuid = serializers.CharField(
+        required=False, allow_null=True, allow_blank=True, error_messages=_messages("team_uuid", "a UUID")
+    )
+    bot_status = serializers.ChoiceField(
+        choices=BOT_STATUSES, required=False, error_messages=_messages("bot_status", "bot_start or bot_end")
+    )
+    note = serializers.CharField(
+        required=False, allow_null=True, allow_blank=True, trim_whitespace=False, error_messages=_messages("note")
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("unassign_user") and "assigned_user" in attrs:
+            raise serializers.ValidationError({"unassign_user": "Give either assigned_user or unassign_user, not both"})
+        return attrs
+
+    def service_kwargs(self, organization: Organization) -> dict[str, Any]:
+        """Keyword arguments for `update_contact`. Custom fields given are merged into the current ones."""
+        data = dict(self.validated_data)
+        if data.get("tags"):
+            data["tags"] = resolve_tags(organization, data["tags"], create_missing=False)
+        unassign = data.pop("unassign_user", False)
+        if "assigned_user" in data:
+            data["assigned_user"] = resolve_member(organization, data["assigned_user"], field="assigned_user")
+        elif unassign:
+            data["assigned_user"] = None
+        if "team_uuid" in data:
+            team_uuid = data.pop("team_uuid")
+            data["team"] = resolve_team(organization, team_uuid, field="team_uuid") if team_uuid else None
+        return {**data, "custom_fields_mode": "merge", "create_missing_tags": False}
+
+
+class CallbellContactSerializer(serializers.BaseSerializer):
+    """Callbell's Contact object. Needs `request` in its context for the absolute `href` and `avatarUrl`;
+    `tags` in the context are the contact's tags when the caller already holds them (saves a query).
+
+    Expects `tags` prefetched and `team`/`assigned_user` selected (see `callbell_contacts`) to stay at a
+    constant number of queries for any number of contacts.
+    """
+
+    def to_representation(self, contact: Contact) -> dict[str, Any]:
+        request: Request = self.context["request"]
+        tags = self.context.get("tags")
+        if tags is None:
+            tags = contact.tags.all()
+        return {
+            "uuid": contact.uuid.hex,
+            "name": contact.name,
+            "phoneNumber": contact.phone_digits or None,
+            "avatarUrl": _avatar_url(request, contact),
+            "blockedAt": None,
+            "createdAt": callbell_timestamp(contact.created_at),
+            "source": contact.source,
+            "funnelId": None,
+            "closedAt": None,
+            "href": request.build_absolute_uri(_admin_path(contact)),
+            "conversationHref": None,
+            # Sorted here, not by the database, so the order is the same under every collation.
+            "tags": sorted((tag.name for tag in tags), key=str.casefold),
+            "assignedUser": contact.assigned_user.email if contact.assigned_user else None,
+            "customFields": callbell_custom_fields(contact),
+            "team": _team(contact.team),
+            "channel": None,
+            "botStatus": contact.bot_status or None,
+            "note": contact.note or None,
+        }
+
+
+def callbell_timestamp(value: dt.datetime) -> str:
+    """`2020-11-13T21:08:53Z`: UTC to the second, as Callbell shows it."""
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def callbell_custom_fields(contact: Contact) -> dict[str, Any]:
+    """Name → value in the order clients gave them, with Callbell's value formats: every type as a string,
+    except checkbox (multichoice) values, which are a list of strings. Cleared (null) values are left out."""
+    values = contact.custom_fields or {}
+    order = [key for key in contact.custom_field_order if key in values]
+    order += [key for key in values if key not in order]
+    return {key: _callbell_value(values[key]) for key in order if values[key] is not None}
+
+
+def _callbell_value(value: Any) -> str | list[str]:
+    if isinstance(value, list):
+        return [str(item) for item in value]
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict) and {"lat", "lng"} <= value.keys():
+        return f"{value['lat']},{value['lng']}"
+    return str(value)
+
+
+def _team(team: Team | None) -> dict[str, Any] | None:
+    if team is None:
+        return None
+    return {"uuid": team.uuid.hex, "name": team.name, "createdAt": callbell_timestamp(team.created_at)}
+
+
+def _avatar_url(request: Request, contact: Contact) -> str | None:
+    if contact.avatar:
+        return request.build_absolute_uri(contact.avatar.url)
+    return contact.avatar_url or None
+
+
+def _admin_path(contact: Contact) -> str:
+    try:
+        return reverse("admin:contacts_contact_change", args=[contact.pk])
+    except NoReverseMatch:
+        # The same path the admin serves once Contact is registered; keeps href stable either way.
+        return f"{reverse('admin:index')}contacts/contact/{contact.pk}/change/"

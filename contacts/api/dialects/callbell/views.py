@@ -1,0 +1,175 @@
+"""Callbell's contact API (`/callbell/v1/contacts...`) over `contacts.services`."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db.models import Exists, OuterRef, QuerySet
+from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from contacts.api.auth import BearerApiKeyAuthentication
+from contacts.api.base import DialectAPIView
+from contacts.api.dialects.callbell.errors import callbell_error_response
+from contacts.api.dialects.callbell.serializers import (
+    CallbellContactCreateSerializer,
+    CallbellContactSerializer,
+    CallbellContactUpdateSerializer,
+)
+from contacts.api.errors import ApiError
+from contacts.errors import NotFound, ValidationFailed
+from contacts.models import Contact, ContactSource, Organization, Scope, Tag
+from contacts.services.contacts import create_contact, delete_contact, update_contact
+from contacts.services.phones import normalize_phone
+
+PAGE_SIZE = 25
+MAX_PAGE = 999_999_999
+
+
+def callbell_contacts(organization: Organization) -> QuerySet[Contact]:
+    """The organization's contacts with everything the Contact object renders loaded in two queries."""
+    return (
+        Contact.objects.filter(organization=organization)
+        .select_related("assigned_user", "team")
+        .prefetch_related("tags")
+        .order_by("-created_at", "-id")
+    )
+
+
+class CallbellAPIView(DialectAPIView):
+    authentication_classes = [BearerApiKeyAuthentication]
+    parser_classes = [JSONParser]
+    renderer_classes = [JSONRenderer]
+    throttle_scope = "callbell"
+    # OPTIONS answers 405 like any other method Callbell does not document.
+    metadata_class = None
+
+    def render_error(self, error: ApiError) -> Response:
+        return callbell_error_response(error)
+
+    def render_contact(self, contact: Contact, *, tags: list[Tag] | None = None) -> dict[str, Any]:
+        return CallbellContactSerializer(contact, context={"request": self.request, "tags": tags}).data
+
+    def json_object(self) -> dict[str, Any]:
+        data = self.request.data
+        if not isinstance(data, dict):
+            raise ValidationFailed(None, "The request body must be a JSON object")
+        return data
+
+    def get_contact(self, raw_uuid: str) -> Contact:
+        """The organization's contact with this uuid (32 hex digits or dashed); any other is a 404."""
+        try:
+            contact_uuid = uuid.UUID(raw_uuid)
+        except ValueError:
+            raise NotFound(None, "Contact not found") from None
+        contact = callbell_contacts(self.organization).filter(uuid=contact_uuid).first()
+        if contact is None:
+            raise NotFound(None, "Contact not found")
+        return contact
+
+
+class CallbellContactListView(CallbellAPIView):
+    """`GET /v1/contacts` (25 a page, filters combine) and `POST /v1/contacts`."""
+
+    required_scopes = {"GET": Scope.CONTACTS_READ, "POST": Scope.CONTACTS_CREATE}
+
+    def get(self, request: Request) -> Response:
+        contacts = callbell_contacts(self.organization)
+        params = request.query_params
+        page = _page(params.get("page"))
+        if params.get("source"):
+            source = params["source"].strip().lower()
+            if source not in ContactSource.values:
+                raise ValidationFailed(
+                    "source", f"Unknown source {params['source']!r}; expected one of {', '.join(ContactSource.values)}"
+                )
+            contacts = contacts.filter(source=source)
+        if params.get("team_uuid"):
+            contacts = contacts.filter(team__uuid=_uuid_param("team_uuid", params["team_uuid"]))
+        tagged = Contact.tags.through.objects.filter(contact_id=OuterRef("pk"))
+        for name in dict.fromkeys(part.strip().lower() for part in params.get("tags", "").split(",")):
+            if name:
+                # Every tag listed must be on the contact.
+                contacts = contacts.filter(Exists(tagged.filter(tag__name__iexact=name)))
+        start = (page - 1) * PAGE_SIZE
+        page_of_contacts = contacts[start : start + PAGE_SIZE]
+        return Response({"contacts": [self.render_contact(contact) for contact in page_of_contacts]})
+
+    def post(self, request: Request) -> Response:
+        serializer = CallbellContactCreateSerializer(data=self.json_object())
+        serializer.is_valid(raise_exception=True)
+        arguments = serializer.service_kwargs(self.organization)
+        contact = create_contact(**arguments)
+        return Response({"contact": [self.render_contact(contact, tags=arguments.get("tags", []))]})
+
+
+class CallbellContactDetailView(CallbellAPIView):
+    """`GET`, `PATCH` and `DELETE /v1/contacts/{uuid}`."""
+
+    required_scopes = {
+        "GET": Scope.CONTACTS_READ,
+        "PATCH": Scope.CONTACTS_UPDATE,
+        "DELETE": Scope.CONTACTS_DELETE,
+    }
+
+    def get(self, request: Request, contact_uuid: str) -> Response:
+        return Response({"contact": [self.render_contact(self.get_contact(contact_uuid))]})
+
+    def patch(self, request: Request, contact_uuid: str) -> Response:
+        contact = self.get_contact(contact_uuid)
+        serializer = CallbellContactUpdateSerializer(data=self.json_object())
+        serializer.is_valid(raise_exception=True)
+        update_contact(contact, **serializer.service_kwargs(self.organization))
+        updated = callbell_contacts(self.organization).get(pk=contact.pk)
+        return Response({"contact": [self.render_contact(updated)]})
+
+    def delete(self, request: Request, contact_uuid: str) -> Response:
+        delete_contact(self.get_contact(contact_uuid))
+        return Response({"status": "contact was destroyed"})
+
+
+class CallbellContactByPhoneView(CallbellAPIView):
+    """`GET /v1/contacts/phone/{number}`: the number is read by the same policy as `identifier` on create."""
+
+    required_scopes = {"GET": Scope.CONTACTS_READ}
+
+    def get(self, request: Request, number: str) -> Response:
+        if request.query_params.get("channel_uuid"):
+            # Accepted for compatibility; this project has no channels to narrow the lookup by.
+            _uuid_param("channel_uuid", request.query_params["channel_uuid"])
+        phone = normalize_phone(number, default_region=self.organization.default_region, field="number")
+        contact = callbell_contacts(self.organization).filter(phone=phone.e164).first()
+        if contact is None:
+            raise NotFound(None, "Contact not found")
+        return Response({"contact": self.render_contact(contact)})
+
+
+class CallbellNotFoundView(CallbellAPIView):
+    """Any other path under `/callbell/`: a 404 in Callbell's error body, whatever the method or credential."""
+
+    authentication_classes = []
+    permission_classes = []
+    throttle_classes = []
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        raise NotFound(None, "Not found")
+
+
+def _page(raw: str | None) -> int:
+    if raw is None or raw.strip() == "":
+        return 1
+    text = raw.strip()
+    if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE:
+        raise ValidationFailed("page", f"page must be an integer between 1 and {MAX_PAGE}")
+    return int(text)
+
+
+def _uuid_param(name: str, raw: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(raw.strip())
+    except ValueError:
+        raise ValidationFailed(name, f"{name} must be a UUID") from None

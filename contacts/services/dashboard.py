@@ -15,9 +15,25 @@ from contacts.models import Contact, Tag
 CACHE_SECONDS = 60
 
 
+def _version(organization_id: int | str) -> int:
+    return cache.get_or_set(f"crm:dashboard-version:{organization_id}", 1, None)
+
+
+def invalidate_dashboard(organization_id: int) -> None:
+    """Make the next dashboard of `organization_id` (and the all-organizations one) recompute."""
+    for key in (f"crm:dashboard-version:{organization_id}", "crm:dashboard-version:all"):
+        try:
+            cache.incr(key)
+        except ValueError:
+            cache.set(key, 2, None)
+
+
 def dashboard_stats(organization_ids: list[int] | None, *, days: int = 30) -> dict[str, Any]:
-    """Totals for the given organizations (None: all of them)."""
-    key = f"crm:dashboard:{'all' if organization_ids is None else ','.join(map(str, sorted(organization_ids)))}:{days}"
+    """Totals for the given organizations (None: all of them). Cached until a contact changes (signals call
+    `invalidate_dashboard`) or for CACHE_SECONDS, whichever comes first, since bulk writes send no signals."""
+    scope = ["all"] if organization_ids is None else sorted(organization_ids)
+    versions = ",".join(f"{org}.{_version(org)}" for org in scope)
+    key = f"crm:dashboard:{versions}:{days}"
     cached = cache.get(key)
     if cached is not None:
         return cached

@@ -30,6 +30,8 @@ def process_avatar(upload: object, *, field: str = "file") -> ContentFile:
     size = getattr(upload, "size", None)
     if size is not None and size > MAX_AVATAR_BYTES:
         raise AvatarTooLarge(field, code="file_too_large")
+    if hasattr(upload, "seek"):
+        upload.seek(0)
     data = upload.read(MAX_AVATAR_BYTES + 1)
     if len(data) > MAX_AVATAR_BYTES:
         raise AvatarTooLarge(field, code="file_too_large")
@@ -46,13 +48,19 @@ def process_avatar(upload: object, *, field: str = "file") -> ContentFile:
             cleaned = ImageOps.exif_transpose(image)
             if output_format == "JPEG" and cleaned.mode not in ("RGB", "L"):
                 cleaned = cleaned.convert("RGB")
+            # Pillow's encoders fall back to `info` for some metadata (a JPEG comment, a PNG ICC profile),
+            # so it is emptied; only PNG transparency is pixel data rather than metadata.
+            kept = {"transparency": cleaned.info["transparency"]} if "transparency" in cleaned.info else {}
+            cleaned.info = kept if output_format == "PNG" else {}
             out = io.BytesIO()
-            # No exif/icc/info passed on: the re-encoded file carries no metadata.
             cleaned.save(out, format=output_format, **({"quality": 90} if output_format == "JPEG" else {}))
     except ValidationFailed:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError):
+    except Image.DecompressionBombError:
+        raise ValidationFailed(field, "The avatar image is larger than 25 megapixels", code="invalid_image") from None
+    except UnidentifiedImageError:
         raise ValidationFailed(field, "The avatar must be a JPG or PNG image", code="invalid_image") from None
-    except (OSError, SyntaxError, ValueError):
+    except Exception:
+        # Damaged files make Pillow raise many types (OSError, SyntaxError, struct.error, IndexError...).
         raise ValidationFailed(field, "The avatar image is damaged or truncated", code="invalid_image") from None
     return ContentFile(out.getvalue(), name=f"{uuid.uuid4().hex}.{extension}")

@@ -1,1 +1,12 @@
-urlpatterns: list = []
+"""Awal, mounted at `/awal/` (crm/urls.py)."""
+
+from django.urls import path, re_path
+
+from contacts.api.dialects.awal.views import AwalContactDetailView, AwalContactListView, AwalUnknownPathView
+
+urlpatterns = [
+    path("contacts", AwalContactListView.as_view(), name="awal-contacts"),
+    path("contacts/<int:contact_id>", AwalContactDetailView.as_view(), name="awal-contact"),
+    # Last: every other path under the mount is a 404 in Awal's error body.
+    re_path(r"^.*$", AwalUnknownPathView.as_view(), name="awal-unknown"),
+]

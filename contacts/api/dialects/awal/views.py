@@ -1,0 +1,219 @@
+"""Awal's contact endpoints under `/awal/`: HMAC-signed, form-data bodies, Awal's envelopes and errors."""
+
+from __future__ import annotations
+
+import math
+import uuid
+
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+from rest_framework import exceptions as drf
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+from contacts.api.base import DialectAPIView
+from contacts.api.dialects.awal.auth import AwalSignatureAuthentication
+from contacts.api.dialects.awal.errors import (
+    AwalError,
+    awal_status_and_code,
+    error_body,
+    rate_limited_body,
+)
+from contacts.api.dialects.awal.serializers import (
+    FIRST_GROUP_ATTRIBUTE,
+    AwalContactFormSerializer,
+    AwalContactListQuerySerializer,
+    AwalContactSerializer,
+)
+from contacts.api.dialects.awal.throttling import (
+    AwalRateThrottle,
+    throttle_scope_for,
+    uncounted_rate_limit_headers,
+)
+from contacts.api.errors import ApiError
+from contacts.errors import NotFound
+from contacts.models import Contact, Scope, SenderNumber
+from contacts.services.contacts import create_contact, delete_contact, update_contact
+
+
+class AwalAPIView(DialectAPIView):
+    """Signed requests, form-data bodies, JSON responses; every error in Awal's body with a request id."""
+
+    authentication_classes = [AwalSignatureAuthentication]
+    parser_classes = [MultiPartParser, FormParser]
+    renderer_classes = [JSONRenderer]
+    throttle_classes = [AwalRateThrottle]
+    # DRF's OPTIONS answer is its own metadata shape; Awal documents no OPTIONS, so it is a 405.
+    metadata_class = None
+    required_scopes = {
+        "GET": Scope.CONTACTS_READ,
+        "HEAD": Scope.CONTACTS_READ,
+        "POST": Scope.CONTACTS_CREATE,
+        "PATCH": Scope.CONTACTS_UPDATE,
+        "DELETE": Scope.CONTACTS_DELETE,
+    }
+    request_id = ""
+
+    @property
+    def throttle_scope(self) -> str:
+        return throttle_scope_for(self.request.method)
+
+    def dispatch(self, request, *args, **kwargs):
+        self.request_id = f"req_{uuid.uuid4().hex}"
+        self._throttles: list = []
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_throttles(self) -> list:
+        self._throttles = super().get_throttles()
+        return self._throttles
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        counted = [t for t in self._throttles if getattr(t, "counted", False)]
+        headers = counted[0].rate_limit_headers() if counted else uncounted_rate_limit_headers(self.throttle_scope)
+        for name, value in headers.items():
+            response[name] = value
+        response["X-Request-ID"] = self.request_id
+        return response
+
+    def handle_dialect_exception(self, exc: BaseException, context: dict) -> Response:
+        if isinstance(exc, AwalError):
+            response = Response(error_body(exc.code, exc.message, exc.details, self.request_id), status=exc.status)
+            if exc.status == 401:
+                response["WWW-Authenticate"] = AwalSignatureAuthentication().authenticate_header(self.request)
+            set_rollback()
+            return response
+        if isinstance(exc, SuspiciousOperation) and not isinstance(exc, RequestDataTooBig):
+            # Too many form fields or files: a malformed request, not a server fault.
+            exc = drf.ParseError(str(exc) or "The request body is malformed")
+        return super().handle_dialect_exception(exc, context)
+
+    def render_error(self, error: ApiError) -> Response:
+        if error.status == 429:
+            return Response(rate_limited_body(error.retry_after or 1), status=429)
+        status, code = awal_status_and_code(error)
+        details = error.details or ({error.field: error.message} if error.field else {})
+        return Response(error_body(code, error.message, details, self.request_id), status=status)
+
+    # Shared by the endpoints.
+
+    def check_sender_number(self, phone_number_id: str | None, *, required: bool) -> None:
+        """`phone_number_id` must name one of the organization's sender numbers (NOTES: else 404)."""
+        if phone_number_id in (None, ""):
+            if required:
+                raise AwalError(
+                    422,
+                    "validation_failed",
+                    "The phone_number_id query parameter is required",
+                    {"phone_number_id": "This query parameter is required"},
+                )
+            return
+        if not SenderNumber.objects.filter(organization=self.organization, external_id=phone_number_id).exists():
+            raise NotFound("phone_number_id", f"Unknown phone_number_id: {phone_number_id}")
+
+    def contacts(self) -> QuerySet[Contact]:
+        first_group = (
+            Contact.groups.through.objects.filter(contact_id=OuterRef("pk")).order_by("id").values("contactgroup_id")
+        )
+        return Contact.objects.filter(organization=self.organization).annotate(
+            **{FIRST_GROUP_ATTRIBUTE: Subquery(first_group[:1])}
+        )
+
+    def get_contact(self, contact_id: int) -> Contact:
+        contact = self.contacts().filter(pk=contact_id).first()
+        if contact is None:
+            raise NotFound("id", f"Contact {contact_id} not found")
+        return contact
+
+    def envelope(self, message: str, data=None, *, status: int = 200, **extra) -> Response:
+        body = {"status": True, "message": message}
+        if data is not None:
+            body["data"] = data
+        body.update(extra)
+        return Response(body, status=status)
+
+    def render_contact(self, contact: Contact) -> dict:
+        return AwalContactSerializer(contact, context={"request": self.request}).data
+
+
+class AwalContactListView(AwalAPIView):
+    """`GET /contacts` (search, pagination) and `POST /contacts?phone_number_id=` (create)."""
+
+    def get(self, request: Request) -> Response:
+        query = AwalContactListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        self.check_sender_number(params.get("phone_number_id"), required=False)
+        contacts = self.contacts().order_by("-created_at", "-id")
+        search = params.get("search", "").strip()
+        if search:
+            matches = Q(name__icontains=search) | Q(full_name__icontains=search) | Q(email__icontains=search)
+            digits = "".join(ch for ch in search if ch.isdigit())
+            if digits:
+                matches |= Q(phone__contains=digits)
+            contacts = contacts.filter(matches)
+        page, per_page = params["page"], params["per_page"]
+        total = contacts.count()
+        rows = contacts[(page - 1) * per_page : page * per_page] if total else []
+        return self.envelope(
+            "Contacts retrieved successfully",
+            [self.render_contact(contact) for contact in rows],
+            meta={
+                "current_page": page,
+                "per_page": per_page,
+                "total": total,
+                "last_page": max(1, math.ceil(total / per_page)),
+            },
+        )
+
+    def post(self, request: Request) -> Response:
+        self.check_sender_number(request.query_params.get("phone_number_id"), required=True)
+        form = AwalContactFormSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        arguments = form.service_arguments(self.organization)
+        contact = create_contact(organization=self.organization, actor=request.user, **arguments)
+        groups = arguments.get("groups") or []
+        setattr(contact, FIRST_GROUP_ATTRIBUTE, groups[0].pk if groups else None)
+        return self.envelope("Contact created successfully", self.render_contact(contact), status=201)
+
+
+class AwalContactDetailView(AwalAPIView):
+    """`GET`, `PATCH` (form-data, partial) and `DELETE /contacts/{id}`."""
+
+    def get(self, request: Request, contact_id: int) -> Response:
+        self.check_sender_number(request.query_params.get("phone_number_id"), required=False)
+        return self.envelope("Contact retrieved successfully", self.render_contact(self.get_contact(contact_id)))
+
+    def patch(self, request: Request, contact_id: int) -> Response:
+        self.check_sender_number(request.query_params.get("phone_number_id"), required=False)
+        contact = self.get_contact(contact_id)
+        form = AwalContactFormSerializer(data=request.data, partial=True)
+        form.is_valid(raise_exception=True)
+        arguments = form.service_arguments(self.organization)
+        updated = update_contact(contact, actor=request.user, **arguments)
+        if "groups" in arguments:
+            groups = arguments["groups"]
+            setattr(updated, FIRST_GROUP_ATTRIBUTE, groups[0].pk if groups else None)
+        else:
+            setattr(updated, FIRST_GROUP_ATTRIBUTE, getattr(contact, FIRST_GROUP_ATTRIBUTE))
+        return self.envelope("Contact updated successfully", self.render_contact(updated))
+
+    def delete(self, request: Request, contact_id: int) -> Response:
+        self.check_sender_number(request.query_params.get("phone_number_id"), required=False)
+        delete_contact(self.get_contact(contact_id), actor=request.user)
+        return self.envelope("Contact deleted successfully")
+
+
+class AwalUnknownPathView(AwalAPIView):
+    """Any other path under `/awal/`: a 404 in Awal's body, whatever the method, without authentication."""
+
+    authentication_classes = []
+    permission_classes = []
+    throttle_classes = []
+
+    def initial(self, request: Request, *args, **kwargs) -> None:
+        super().initial(request, *args, **kwargs)
+        raise NotFound(None, f"No Awal endpoint at {request.method} {request.path}")

@@ -63,6 +63,8 @@ class ContactAdmin(OrganizationScopedAdmin):
     date_hierarchy = None
     ordering = ("-created_at", "-id")
     show_full_result_count = False
+    # Facet counts would run one COUNT per filter choice over the whole organization: too slow at scale.
+    show_facets = admin.ShowFacets.NEVER
     paginator = EstimatedCountPaginator
     inlines = [ChannelIdentityInline]
     actions = [

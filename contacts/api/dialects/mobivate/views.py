@@ -1,0 +1,157 @@
+"""Mobivate Bulk SMS address book endpoints, mounted under /mobivate (contract: mobivate-bulksms.md)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db.models import F
+from rest_framework.exceptions import NotFound
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from contacts.api.auth import BearerApiKeyAuthentication
+from contacts.api.base import DialectAPIView
+from contacts.api.dialects.mobivate.errors import render_mobivate_error
+from contacts.api.dialects.mobivate.parsers import MobivateJSONNegotiation, MobivateJSONParser
+from contacts.api.dialects.mobivate.serializers import (
+    SORT_FIELDS,
+    MobivateContactCreateSerializer,
+    MobivateContactListQuerySerializer,
+    MobivateContactSerializer,
+    MobivateContactUpdateSerializer,
+)
+from contacts.api.errors import ApiError
+from contacts.errors import NotFound as ContactNotFound
+from contacts.errors import ValidationFailed
+from contacts.models import Contact, Scope
+from contacts.services import contacts as contact_services
+from contacts.services import phones
+
+
+class MobivateAPIView(DialectAPIView):
+    """Bearer API key, JSON only, the "mobivate" rate, and every error in Mobivate's body."""
+
+    authentication_classes = [BearerApiKeyAuthentication]
+    parser_classes = [MobivateJSONParser]
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = MobivateJSONNegotiation
+    # OPTIONS would describe the view from its docstrings; Mobivate documents no such thing, so it is a 405.
+    metadata_class = None
+    throttle_scope = "mobivate"
+
+    @property
+    def allowed_methods(self) -> list[str]:
+        # The Allow header of a 405 lists only what would succeed.
+        return [method for method in super().allowed_methods if method != "OPTIONS"]
+
+    def render_error(self, error: ApiError) -> Response:
+        return render_mobivate_error(error)
+
+
+class MobivateContactCreateMixin:
+    """Create: `{"alias","msisdn","meta"}` → 200 `{"success":true,"record":{...}}` (Mobivate answers 200, not 201)."""
+
+    def create_contact(self, request: Request) -> Response:
+        serializer = MobivateContactCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        contact = contact_services.create_contact(
+            organization=self.organization, actor=request.user, **serializer.validated_data
+        )
+        return Response({"success": True, "record": MobivateContactSerializer(contact).data})
+
+
+class MobivateContactListView(MobivateContactCreateMixin, MobivateAPIView):
+    """`GET /addressbook/contacts` (read:Contacts) and `POST /addressbook/contacts` (create:Contacts)."""
+
+    required_scopes = {"GET": Scope.CONTACTS_READ, "HEAD": Scope.CONTACTS_READ, "POST": Scope.CONTACTS_CREATE}
+
+    def get(self, request: Request) -> Response:
+        query = MobivateContactListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        column = F(SORT_FIELDS[params["sortField"]])
+        descending = params["sortDir"] == "DESC"
+        # Contacts created elsewhere may have no alias or phone: they sort last either way; id breaks ties
+        # so pages never overlap or skip.
+        ordering = [
+            column.desc(nulls_last=True) if descending else column.asc(nulls_last=True),
+            "-id" if descending else "id",
+        ]
+        contacts = Contact.objects.filter(organization=self.organization)
+        total = contacts.count()
+        offset, limit = params["offset"], params["limit"]
+        page = list(contacts.order_by(*ordering)[offset : offset + limit]) if offset < total else []
+        return Response(
+            {
+                "success": True,
+                "records": MobivateContactSerializer(page, many=True).data,
+                "offset": offset,
+                "limit": limit,
+                "total": total,
+            }
+        )
+
+    def post(self, request: Request) -> Response:
+        return self.create_contact(request)
+
+
+class MobivateContactCreateView(MobivateContactCreateMixin, MobivateAPIView):
+    """`POST /contacts` (create:Contacts): the path the contract's curl example uses."""
+
+    required_scopes = {"POST": Scope.CONTACTS_CREATE}
+
+    def post(self, request: Request) -> Response:
+        return self.create_contact(request)
+
+
+class MobivateContactDetailView(MobivateAPIView):
+    """`POST /addressbook/contacts/{contact_id}` (update:Contacts; the id is the record's uuid) and
+    `DELETE /addressbook/contacts/{msisdn}` (delete:Contacts): one path, two kinds of reference."""
+
+    required_scopes = {"POST": Scope.CONTACTS_UPDATE, "DELETE": Scope.CONTACTS_DELETE}
+
+    def post(self, request: Request, reference: str) -> Response:
+        contact = self._contact_by_id(reference)
+        if contact is None:
+            # Mobivate answers an unknown contact on update with a 400 (NOTES.md, update-contact).
+            raise ValidationFailed("contact_id", "Contact not found")
+        serializer = MobivateContactUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        contact = contact_services.update_contact(contact, actor=request.user, **serializer.validated_data)
+        return Response({"success": True, "record": MobivateContactSerializer(contact).data})
+
+    def delete(self, request: Request, reference: str) -> Response:
+        contact = self._contact_by_msisdn(reference)
+        if contact is None:
+            raise ContactNotFound("msisdn", "Contact not found")
+        contact_services.delete_contact(contact, actor=request.user)
+        return Response({"success": True})
+
+    def _contact_by_id(self, reference: str) -> Contact | None:
+        try:
+            contact_uuid = uuid.UUID(reference)
+        except ValueError:
+            return None
+        return Contact.objects.filter(organization=self.organization, uuid=contact_uuid).first()
+
+    def _contact_by_msisdn(self, reference: str) -> Contact | None:
+        # The msisdn is read the way create reads it, so the digits a client created a contact with find it.
+        try:
+            phone = phones.normalize_phone(reference, default_region=self.organization.default_region)
+        except ValidationFailed:
+            return None
+        return Contact.objects.filter(organization=self.organization, phone=phone.e164).first()
+
+
+class MobivateNotFoundView(MobivateAPIView):
+    """Any other path under /mobivate: a 404 in Mobivate's body, before authentication (routes are public)."""
+
+    authentication_classes = []
+    permission_classes = []
+    throttle_classes = []
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        raise NotFound("Not found")

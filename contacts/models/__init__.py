@@ -8,6 +8,7 @@ from contacts.models.contacts import (
     Tag,
 )
 from contacts.models.credentials import AccessToken, ApiKey, HmacClient, OAuthClient, Scope
+from contacts.models.imports import ImportJob
 from contacts.models.tenancy import Branch, Membership, Organization, SenderNumber, Team
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "CustomField",
     "CustomFieldType",
     "HmacClient",
+    "ImportJob",
     "Membership",
     "OAuthClient",
     "Organization",

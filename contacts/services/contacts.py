@@ -452,7 +452,7 @@ def _clean_custom_fields(
     return clean_custom_fields(organization, values, definitions=definitions)
 
 
-def _clean_text(field: str, value: Any) -> str:
+def clean_text(field: str, value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, (dict, list, bool)):
@@ -465,7 +465,7 @@ def _clean_text(field: str, value: Any) -> str:
     return text
 
 
-def _clean_email(value: Any) -> str:
+def clean_email(value: Any) -> str:
     if value in (None, ""):
         return ""
     if not isinstance(value, str):
@@ -476,6 +476,11 @@ def _clean_email(value: Any) -> str:
     except DjangoValidationError:
         raise ValidationFailed("email", f"{text!r} is not a valid email address") from None
     return text
+
+
+# Public for the importer, which validates rows in bulk by the same rules; the old names stay as aliases.
+_clean_text = clean_text
+_clean_email = clean_email
 
 
 def _clean_avatar_url(value: Any) -> str:
@@ -491,11 +496,14 @@ def _clean_avatar_url(value: Any) -> str:
     return text
 
 
-def _clean_source(value: Any) -> str:
+def clean_source(value: Any) -> str:
     text = str(value or ContactSource.API).strip().lower()
     if text not in ContactSource.values:
         raise ValidationFailed("source", f"Unknown source {value!r}; expected one of {', '.join(ContactSource.values)}")
     return text
+
+
+_clean_source = clean_source
 
 
 def _own(organization: Organization, obj: Any, field: str) -> Any:

@@ -1,0 +1,88 @@
+"""Contact import jobs: one uploaded CSV file, how to read it, and what became of every row."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from contacts.models.tenancy import Organization
+
+
+class ImportMode(models.TextChoices):
+    CREATE = "create", "Create new contacts only"
+    UPDATE = "update", "Update existing contacts only"
+    UPSERT = "upsert", "Create or update"
+
+
+class ImportMatchField(models.TextChoices):
+    PHONE = "phone", "Phone"
+    EMAIL = "email", "Email"
+    ALIAS = "alias", "Alias"
+    CONTACT_KEY = "contact_key", "Contact key"
+
+
+class ImportStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for a worker"
+    RUNNING = "running", "Running"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+
+
+def import_upload_to(instance: ImportJob, filename: str) -> str:
+    return f"imports/{instance.organization_id}/{filename}"
+
+
+def error_report_upload_to(instance: ImportJob, filename: str) -> str:
+    return f"imports/{instance.organization_id}/errors/{filename}"
+
+
+class ImportJob(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="import_jobs")
+    file = models.FileField(upload_to=import_upload_to, max_length=255)
+    original_name = models.CharField(max_length=255, blank=True)
+    # {file column: field}; "" means the column is ignored. Frozen when the job is created.
+    mapping = models.JSONField(default=dict, blank=True)
+    mode = models.CharField(max_length=10, choices=ImportMode.choices, default=ImportMode.UPSERT)
+    match_on = models.CharField(max_length=20, choices=ImportMatchField.choices, default=ImportMatchField.PHONE)
+    dry_run = models.BooleanField(default=False, help_text="Report what would happen without writing contacts.")
+    create_missing = models.BooleanField(
+        default=True, help_text="Create tags and groups the file names that do not exist yet (else reject the row)."
+    )
+    # Reading options: encoding, delimiter, list separator.
+    options = models.JSONField(default=dict, blank=True)
+
+    status = models.CharField(max_length=10, choices=ImportStatus.choices, default=ImportStatus.PENDING)
+    total_rows = models.PositiveIntegerField(default=0, help_text="Estimated until the job finishes.")
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(default=0)
+    rejected_count = models.PositiveIntegerField(default=0)
+    error_report = models.FileField(upload_to=error_report_upload_to, blank=True, max_length=255)
+    message = models.TextField(blank=True, help_text="Why the job failed, or a summary.")
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["organization", "-created_at"], name="importjob_org_created")]
+
+    def __str__(self) -> str:
+        return f"Import {self.pk} of {self.original_name or self.file.name}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (ImportStatus.COMPLETED, ImportStatus.FAILED)
+
+    @property
+    def progress_percent(self) -> int:
+        if self.status == ImportStatus.COMPLETED:
+            return 100
+        if not self.total_rows:
+            return 0
+        return min(99, self.processed_rows * 100 // self.total_rows)

@@ -1,0 +1,940 @@
+"""Importing contacts from CSV files, validated exactly like the API and written in batches.
+
+One importer serves `manage.py import_contacts`, the admin's "Import contacts" page and Celery workers.
+Rows are validated one by one with the services' own helpers (`normalize_phone`, `clean_text`,
+`clean_email`, `clean_custom_field_value`); the database work is done per batch of `batch_size` rows
+(one transaction, a constant number of queries), so an import runs at close to the database's own speed.
+A rejected row writes nothing and is written to the error report with its line number and the reason;
+an accepted row is committed with its batch.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import json
+import logging
+import re
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from django.contrib.auth import get_user_model
+from django.core.files import File
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from contacts.errors import UnknownReference, ValidationFailed
+from contacts.models import Contact, ContactGroup, ContactSource, CustomField, CustomFieldType, Organization, Tag
+from contacts.models.imports import ImportJob, ImportMatchField, ImportMode, ImportStatus
+from contacts.services.contacts import UNIQUE_FIELDS, clean_email, clean_source, clean_text
+from contacts.services.custom_fields import clean_custom_field_value
+from contacts.services.phones import normalize_phone
+
+logger = logging.getLogger(__name__)
+
+User = get_user_model()
+
+BATCH_SIZE = 1000
+CUSTOM_FIELD_PREFIX = "cf:"
+IGNORE = ""
+
+TEXT_FIELDS = ("name", "full_name", "country", "description", "address", "alias", "contact_key", "note")
+IMPORT_FIELDS = (
+    "phone",
+    "email",
+    *TEXT_FIELDS,
+    "is_favorite",
+    "source",
+    "tags",
+    "groups",
+    "branch",
+    "team",
+    "assigned_user",
+)
+# Header spellings (lower case, spaces and dashes as underscores) that map to a field without being told.
+FIELD_SYNONYMS: dict[str, str] = {
+    **{name: "phone" for name in ("phone", "msisdn", "phone_number", "phonenumber", "identifier", "mobile",
+                                  "mobile_number", "mobile_phone", "cell", "cellphone", "cell_phone", "telephone",
+                                  "tel", "whatsapp", "whatsapp_number", "number", "contact_number")},
+    **{name: "email" for name in ("email", "e_mail", "email_address", "mail")},
+    **{name: "name" for name in ("name", "contact_name", "display_name", "first_name", "firstname")},
+    **{name: "full_name" for name in ("full_name", "fullname", "complete_name")},
+    "alias": "alias", "nickname": "alias",
+    "contact_key": "contact_key", "contactkey": "contact_key", "external_id": "contact_key",
+    "country": "country", "country_code": "country",
+    "description": "description",
+    "address": "address", "street_address": "address",
+    "note": "note", "notes": "note",
+    "is_favorite": "is_favorite", "favorite": "is_favorite", "favourite": "is_favorite", "starred": "is_favorite",
+    "source": "source", "channel": "source",
+    "tags": "tags", "tag": "tags", "labels": "tags", "label": "tags",
+    "groups": "groups", "group": "groups", "lists": "groups", "list": "groups",
+    "branch": "branch", "branch_name": "branch",
+    "team": "team", "team_name": "team",
+    "assigned_user": "assigned_user", "assigned_to": "assigned_user", "assignee": "assigned_user", "owner": "assigned_user",
+}  # fmt: skip
+# Columns an export writes that an import never reads back (the database owns them).
+IGNORED_COLUMNS = frozenset({"id", "uuid", "phone_valid", "created_at", "updated_at", "line", "error_column", "error"})
+
+_TRUE = {"true", "1", "yes", "y", "on"}
+_FALSE = {"false", "0", "no", "n", "off"}
+_DELIMITERS = (",", ";", "\t", "|")
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+_READ_CHUNK = 1 << 20
+
+
+@dataclass
+class ImportOptions:
+    mode: str = ImportMode.UPSERT
+    match_on: str = ImportMatchField.PHONE
+    # {file column: field}; overrides the automatic mapping. Field "" ignores the column.
+    mapping: Mapping[str, str] = field(default_factory=dict)
+    create_missing: bool = True
+    dry_run: bool = False
+    encoding: str | None = None
+    delimiter: str | None = None
+    batch_size: int = BATCH_SIZE
+
+
+@dataclass
+class ImportResult:
+    mapping: dict[str, str] = field(default_factory=dict)
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    dry_run: bool = False
+    created_tags: list[str] = field(default_factory=list)
+    created_groups: list[str] = field(default_factory=list)
+
+    @property
+    def ignored_columns(self) -> list[str]:
+        return [column for column, target in self.mapping.items() if target == IGNORE]
+
+
+ProgressCallback = Callable[[ImportResult, int], None]
+"""Called after every batch with the running totals and the estimated number of rows in the file."""
+
+
+# -- Reading the file ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class CsvSource:
+    """A validated, decodable CSV file: its encoding, delimiter, header and an estimate of its row count."""
+
+    binary: IO[bytes]
+    encoding: str
+    delimiter: str
+    header: list[str]
+    estimated_rows: int
+
+    def records(self) -> Iterator[tuple[int, list[str]]]:
+        """(line number of the record's first line, values) for every record after the header."""
+        reader = csv.reader(self._lines(), delimiter=self.delimiter, quotechar='"', doublequote=True)
+        try:
+            next(reader)
+            previous = reader.line_num
+            for values in reader:
+                yield previous + 1, values
+                previous = reader.line_num
+        except csv.Error as exc:
+            raise ValidationFailed("file", f"Line {reader.line_num + 1}: the file is not valid CSV ({exc})") from None
+
+    def _lines(self) -> Iterator[str]:
+        self.binary.seek(0)
+        decoder = codecs.getincrementaldecoder(self.encoding)(errors="strict")
+        pending = ""
+        while chunk := self.binary.read(_READ_CHUNK):
+            parts = (pending + decoder.decode(chunk)).split("\n")
+            pending = parts.pop()
+            for part in parts:
+                yield part + "\n"
+        pending += decoder.decode(b"", final=True)
+        if pending:
+            yield pending
+
+
+def open_csv(binary: IO[bytes], *, encoding: str | None = None, delimiter: str | None = None) -> CsvSource:
+    """Check that `binary` is a CSV file with a header row in a known encoding, or raise `ValidationFailed`.
+
+    Without `encoding`, a byte-order mark decides (UTF-8 or UTF-16) and otherwise the file must be UTF-8:
+    guessing a legacy code page silently corrupts names, so a file that is not UTF-8 is refused with the
+    position of the first bad byte and a hint to name its encoding.
+    """
+    binary.seek(0)
+    start = binary.read(4)
+    if not start:
+        raise ValidationFailed("file", "The file is empty; a header row is required")
+    if encoding:
+        try:
+            encoding = codecs.lookup(encoding).name
+        except LookupError:
+            raise ValidationFailed("encoding", f"Unknown encoding {encoding!r}") from None
+    else:
+        encoding = next((name for bom, name in _BOMS if start.startswith(bom)), "utf-8")
+    if encoding == "utf-8" and start.startswith(codecs.BOM_UTF8):
+        encoding = "utf-8-sig"
+    newlines = _check_decodable(binary, encoding)
+
+    binary.seek(0)
+    source = CsvSource(binary, encoding, delimiter or ",", [], max(newlines, 1))
+    first_line = next(source._lines(), "")
+    if delimiter is None:
+        source.delimiter = max(_DELIMITERS, key=first_line.count) if any(d in first_line for d in _DELIMITERS) else ","
+    elif len(delimiter) != 1:
+        raise ValidationFailed("delimiter", "The delimiter must be one character")
+    try:
+        header = next(csv.reader([first_line], delimiter=source.delimiter), [])
+    except csv.Error as exc:
+        raise ValidationFailed("file", f"Line 1: the header row is not valid CSV ({exc})") from None
+    header = [column.strip() for column in header]
+    if not any(header):
+        raise ValidationFailed("file", "The first line must be a header row naming the columns")
+    if "" in header:
+        raise ValidationFailed("file", f"Column {header.index('') + 1} of the header row has no name")
+    duplicates = sorted({column for column in header if header.count(column) > 1})
+    if duplicates:
+        raise ValidationFailed("file", f"The header row names these columns twice: {', '.join(duplicates)}")
+    source.header = header
+    return source
+
+
+def _check_decodable(binary: IO[bytes], encoding: str) -> int:
+    """Decode the whole file once (cheap next to the import) so a bad byte fails the file before any row
+    is written; returns the number of line breaks."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    newlines = 0
+    binary.seek(0)
+    while True:
+        chunk = binary.read(_READ_CHUNK)
+        try:
+            text = decoder.decode(chunk, final=not chunk)
+        except UnicodeDecodeError as exc:
+            line = newlines + chunk[: max(exc.start, 0)].count(b"\n") + 1
+            raise ValidationFailed(
+                "file",
+                f"Line {line}: the file is not valid {encoding} (byte {chunk[exc.start : exc.start + 1]!r}). "
+                "Save it as UTF-8, or name its encoding (for example cp1252 or latin-1).",
+                code="invalid_encoding",
+            ) from None
+        if "\x00" in text:
+            raise ValidationFailed(
+                "file",
+                "The file contains NUL characters: it is not a text CSV file (or it is UTF-16 without a byte-order "
+                "mark; name its encoding).",
+                code="invalid_encoding",
+            )
+        newlines += text.count("\n")
+        if not chunk:
+            return newlines
+
+
+# -- Mapping columns to fields ------------------------------------------------------------------------------
+
+
+def normalize_header(column: str) -> str:
+    return re.sub(r"[\s\-]+", "_", column.strip().lower())
+
+
+def auto_mapping(organization: Organization, header: Sequence[str]) -> dict[str, str]:
+    """The field each column maps to without being told: `cf:<key>`, a known synonym, or a custom field's
+    key (exact, then case-insensitive); anything else is ignored."""
+    keys = list(CustomField.objects.filter(organization=organization).values_list("key", flat=True))
+    by_lower = {key.lower(): key for key in reversed(keys)}
+    mapping: dict[str, str] = {}
+    taken: set[str] = set()
+    for column in header:
+        normalized = normalize_header(column)
+        if column.lower().startswith(CUSTOM_FIELD_PREFIX):
+            target = CUSTOM_FIELD_PREFIX + column[len(CUSTOM_FIELD_PREFIX) :].strip()
+        elif normalized in FIELD_SYNONYMS:
+            target = FIELD_SYNONYMS[normalized]
+        elif column in keys:
+            target = CUSTOM_FIELD_PREFIX + column
+        elif column.strip().lower() in by_lower:
+            target = CUSTOM_FIELD_PREFIX + by_lower[column.strip().lower()]
+        else:
+            target = IGNORE
+        # The first column wins a field ("phone" and "mobile" both present): the rest are ignored, not merged.
+        if target in taken:
+            target = IGNORE
+        taken.add(target)
+        mapping[column] = target
+    return mapping
+
+
+def resolve_mapping(
+    organization: Organization, header: Sequence[str], overrides: Mapping[str, str] | None = None
+) -> tuple[dict[str, str], dict[str, CustomField]]:
+    """The mapping to use ({column: field}) and the custom field definitions it names; raises
+    `ValidationFailed` (field "mapping") for unknown columns or fields and fields mapped twice."""
+    mapping = auto_mapping(organization, header)
+    for column, target in (overrides or {}).items():
+        if column not in mapping:
+            matches = [c for c in header if normalize_header(c) == normalize_header(column)]
+            if len(matches) != 1:
+                raise ValidationFailed("mapping", f"The file has no column {column!r}")
+            column = matches[0]
+        target = (target or "").strip()
+        if target.lower() in ("", "-", "ignore", "skip"):
+            target = IGNORE
+        elif target.lower().startswith(CUSTOM_FIELD_PREFIX):
+            target = CUSTOM_FIELD_PREFIX + target[len(CUSTOM_FIELD_PREFIX) :].strip()
+        elif target.lower() in IMPORT_FIELDS or normalize_header(target) in FIELD_SYNONYMS:
+            target = FIELD_SYNONYMS.get(normalize_header(target), target.lower())
+        else:
+            raise ValidationFailed(
+                "mapping",
+                f"Unknown field {target!r} for column {column!r}; expected one of {', '.join(IMPORT_FIELDS)}, "
+                "cf:<custom field key> or ignore",
+            )
+        mapping[column] = target
+        # An explicit choice takes the field away from an automatically mapped column.
+        for other, other_target in mapping.items():
+            if other != column and other_target == target and target != IGNORE and other not in overrides:
+                mapping[other] = IGNORE
+    targets = [target for target in mapping.values() if target != IGNORE]
+    twice = sorted({target for target in targets if targets.count(target) > 1})
+    if twice:
+        raise ValidationFailed("mapping", f"Several columns are mapped to {', '.join(twice)}")
+    keys = [target[len(CUSTOM_FIELD_PREFIX) :] for target in targets if target.startswith(CUSTOM_FIELD_PREFIX)]
+    definitions = {cf.key: cf for cf in CustomField.objects.filter(organization=organization, key__in=keys)}
+    unknown = [key for key in keys if key not in definitions]
+    if unknown:
+        raise UnknownReference(
+            "mapping", f"Unknown custom field: {', '.join(unknown)}. Define it first (admin, Custom fields)."
+        )
+    return mapping, definitions
+
+
+def split_list(text: str) -> list[str]:
+    """Tags, groups and multiple-choice values in one cell: `|`-separated when the cell has a `|`, else
+    comma-separated. Exports join with `|` (and end a lone name containing a comma with `|`)."""
+    separator = "|" if "|" in text else ","
+    return [item.strip() for item in text.split(separator) if item.strip()]
+
+
+# -- Validating rows ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Row:
+    line: int
+    raw: list[str]
+    values: dict[str, Any]
+    custom: dict[str, Any]
+    tags: list[str]
+    groups: list[str]
+    key: str | None
+    contact: Contact | None = None
+    tag_ids: list[int] = field(default_factory=list)
+    group_ids: list[int] = field(default_factory=list)
+
+
+class _RowRejected(Exception):
+    def __init__(self, field: str | None, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+class ContactImporter:
+    """Imports one CSV file into one organization. Use `import_contacts()`."""
+
+    def __init__(
+        self,
+        organization: Organization,
+        source: CsvSource,
+        options: ImportOptions,
+        *,
+        error_report: IO[str] | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> None:
+        if options.mode not in ImportMode.values:
+            raise ValidationFailed("mode", f"Unknown mode {options.mode!r}; expected one of create, update, upsert")
+        if options.match_on not in ImportMatchField.values:
+            raise ValidationFailed(
+                "match_on", f"Cannot match contacts on {options.match_on!r}; use phone, email, alias or contact_key"
+            )
+        self.organization = organization
+        self.source = source
+        self.options = options
+        self.mapping, self.definitions = resolve_mapping(organization, source.header, options.mapping)
+        if options.mode != ImportMode.CREATE and options.match_on not in self.mapping.values():
+            raise ValidationFailed(
+                "mapping", f"No column is mapped to {options.match_on}, which {options.mode} mode matches contacts on"
+            )
+        self.columns = [(index, target) for index, target in enumerate(self.mapping.values()) if target != IGNORE]
+        self.column_of = {target: column for column, target in self.mapping.items() if target != IGNORE}
+        self.result = ImportResult(mapping=dict(self.mapping), dry_run=options.dry_run)
+        self.error_writer = csv.writer(error_report, lineterminator="\n") if error_report is not None else None
+        self.progress = progress
+        self.rejections: list[tuple[int, list[str], str | None, str]] = []
+        self.report_started = False
+        self.batch_size = max(1, options.batch_size)
+        # In-file duplicates: {unique field: {value: line of the first row with it}}.
+        self.seen: dict[str, dict[str, int]] = {name: {} for name in {options.match_on, *UNIQUE_FIELDS}}
+        self.tag_ids: dict[str, int] = {}
+        self.group_ids: dict[str, int] = {}
+        self._load_references()
+
+    def _load_references(self) -> None:
+        """Branches, teams and members are few per organization: one query each, only when mapped."""
+        targets = set(self.mapping.values())
+        self.branches: dict[str, int] = {}
+        self.teams: dict[str, int] = {}
+        self.members: dict[str, int] = {}
+        if "branch" in targets:
+            for pk, name in self.organization.branches.values_list("pk", "name"):
+                self.branches.setdefault(name, pk)
+                self.branches.setdefault(str(pk), pk)
+        if "team" in targets:
+            for pk, uuid, name in self.organization.teams.values_list("pk", "uuid", "name"):
+                self.teams.setdefault(name, pk)
+                self.teams.setdefault(str(uuid), pk)
+        if "assigned_user" in targets:
+            members = User.objects.filter(memberships__organization=self.organization, is_active=True).order_by("id")
+            for pk, email in members.values_list("pk", "email"):
+                if email:
+                    self.members.setdefault(email.lower(), pk)
+
+    # The whole file.
+
+    def run(self) -> ImportResult:
+        batch: list[_Row] = []
+        for line, raw in self.source.records():
+            if not any(value.strip() for value in raw):
+                continue  # blank lines are not rows
+            self.result.rows += 1
+            try:
+                batch.append(self._clean_row(line, raw))
+            except _RowRejected as rejection:
+                self._reject_raw(line, raw, rejection.field, rejection.message)
+            if len(batch) >= self.batch_size:
+                self._flush(batch)
+                batch = []
+        if batch:
+            self._flush(batch)
+        else:
+            self._write_rejections()
+            if self.progress:
+                self.progress(self.result, self.source.estimated_rows)
+        return self.result
+
+    def _flush(self, batch: list[_Row]) -> None:
+        self._write_batch(batch)
+        self._write_rejections()
+        if self.progress:
+            self.progress(self.result, self.source.estimated_rows)
+
+    # One row, without the database.
+
+    def _clean_row(self, line: int, raw: list[str]) -> _Row:
+        if len(raw) != len(self.mapping):
+            raise _RowRejected(None, f"The row has {len(raw)} values but the header has {len(self.mapping)} columns")
+        values: dict[str, Any] = {}
+        custom: dict[str, Any] = {}
+        tags: list[str] = []
+        groups: list[str] = []
+        for index, target in self.columns:
+            cell = raw[index]
+            if not cell.strip():
+                continue  # an empty cell never clears a value
+            try:
+                if target.startswith(CUSTOM_FIELD_PREFIX):
+                    key = target[len(CUSTOM_FIELD_PREFIX) :]
+                    custom[key] = self._clean_custom_value(self.definitions[key], cell)
+                elif target == "phone":
+                    phone = normalize_phone(cell, default_region=self.organization.default_region)
+                    values["phone"], values["phone_valid"] = phone.e164, phone.is_valid
+                elif target == "email":
+                    values["email"] = clean_email(cell)
+                elif target in TEXT_FIELDS:
+                    values[target] = clean_text(target, cell)
+                elif target == "is_favorite":
+                    values["is_favorite"] = _clean_boolean(cell)
+                elif target == "source":
+                    values["source"] = clean_source(cell)
+                elif target == "tags":
+                    tags = _clean_names(cell, "tags", "tag", 100)
+                elif target == "groups":
+                    groups = _clean_names(cell, "groups", "group", 200)
+                elif target == "branch":
+                    values["branch_id"] = self._reference(self.branches, cell.strip(), "branch")
+                elif target == "team":
+                    values["team_id"] = self._reference(self.teams, cell.strip(), "team")
+                elif target == "assigned_user":
+                    values["assigned_user_id"] = self._reference(self.members, cell.strip().lower(), "user")
+            except ValidationFailed as exc:
+                raise _RowRejected(exc.field or target, exc.message) from None
+        match_on = self.options.match_on
+        key = values.get(match_on) or None
+        if key is None and self.options.mode != ImportMode.CREATE:
+            raise _RowRejected(match_on, f"{match_on} is required to match an existing contact")
+        for name, first_lines in self.seen.items():
+            value = values.get(name)
+            if not value:
+                continue
+            if value in first_lines:
+                raise _RowRejected(
+                    name, f"Duplicate of line {first_lines[value]}: the same {name.replace('_', ' ')} appears twice"
+                )
+        for name, first_lines in self.seen.items():
+            if values.get(name):
+                first_lines[values[name]] = line
+        return _Row(line, raw, values, custom, tags, groups, key)
+
+    def _clean_custom_value(self, definition: CustomField, cell: str) -> Any:
+        value: Any = cell
+        text = cell.strip()
+        if definition.field_type == CustomFieldType.MULTICHOICE:
+            value = _json_or(text, list) if text.startswith("[") else split_list(text)
+        elif definition.field_type == CustomFieldType.LOCATION and text.startswith("{"):
+            value = _json_or(text, dict)
+        return clean_custom_field_value(definition, value)
+
+    @staticmethod
+    def _reference(known: Mapping[str, int], ref: str, label: str) -> int:
+        if ref not in known:
+            field_name = "assigned_user" if label == "user" else label
+            raise UnknownReference(field_name, f"Unknown {label}: {ref}")
+        return known[ref]
+
+    # One batch, against the database.
+
+    def _write_batch(self, batch: list[_Row]) -> None:
+        batch = self._match_existing(batch)
+        batch = self._check_unique_values(batch)
+        batch = self._resolve_names(batch, Tag, self.tag_ids, "tags")
+        batch = self._resolve_names(batch, ContactGroup, self.group_ids, "groups")
+        creates = [row for row in batch if row.contact is None]
+        updates = [row for row in batch if row.contact is not None]
+        changed = self._apply_updates(updates)
+        if self.options.dry_run:
+            self.result.created += len(creates)
+            self.result.updated += len(changed)
+            self.result.unchanged += len(updates) - len(changed)
+            return
+        try:
+            with transaction.atomic():
+                self._save(creates, changed)
+        except IntegrityError:
+            # A concurrent writer took a unique value after the checks above: redo the batch row by row
+            # so only the rows that collide are rejected.
+            logger.info("import batch conflicted; retrying row by row", extra={"lines": len(batch)})
+            changed_rows = {id(row) for row in changed}
+            for row in creates:
+                row.contact = None
+            for row in batch:
+                self._save_one(row, id(row) in changed_rows)
+            return
+        self.result.created += len(creates)
+        self.result.updated += len(changed)
+        self.result.unchanged += len(updates) - len(changed)
+
+    def _match_existing(self, batch: list[_Row]) -> list[_Row]:
+        match_on = self.options.match_on
+        keys = [row.key for row in batch if row.key]
+        existing: dict[str, Contact] = {}
+        if keys:
+            # Email is not unique: like `upsert_contact`, the oldest contact with the address is the match.
+            for contact in Contact.objects.filter(organization=self.organization, **{f"{match_on}__in": keys}).order_by(
+                "-id"
+            ):
+                value = contact.phone_e164 if match_on == "phone" else getattr(contact, match_on)
+                existing[value] = contact
+        kept = []
+        for row in batch:
+            row.contact = existing.get(row.key) if row.key else None
+            if row.contact is not None and self.options.mode == ImportMode.CREATE:
+                self._reject(row, match_on, f"A contact with this {match_on.replace('_', ' ')} already exists")
+            elif row.contact is None and self.options.mode == ImportMode.UPDATE:
+                self._reject(row, match_on, f"No contact with this {match_on.replace('_', ' ')}: {row.key}")
+            else:
+                kept.append(row)
+        return kept
+
+    def _check_unique_values(self, batch: list[_Row]) -> list[_Row]:
+        """A phone, alias or contact key that belongs to another contact is a conflict, as in the API."""
+        wanted = {name: [row.values[name] for row in batch if row.values.get(name)] for name in UNIQUE_FIELDS}
+        condition = Q()
+        for name, values in wanted.items():
+            if values:
+                condition |= Q(**{f"{name}__in": values})
+        if not condition:
+            return batch
+        owners: dict[tuple[str, str], int] = {}
+        rows = Contact.objects.filter(condition, organization=self.organization).values_list("pk", *UNIQUE_FIELDS)
+        for pk, *values in rows:
+            for name, value in zip(UNIQUE_FIELDS, values, strict=True):
+                if value:
+                    owners[(name, str(value))] = pk
+        kept = []
+        for row in batch:
+            own = row.contact.pk if row.contact is not None else None
+            taken = next(
+                (
+                    name
+                    for name in UNIQUE_FIELDS
+                    if row.values.get(name) and owners.get((name, row.values[name]), own) != own
+                ),
+                None,
+            )
+            if taken:
+                self._reject(row, taken, f"A contact with this {taken.replace('_', ' ')} already exists")
+            else:
+                kept.append(row)
+        return kept
+
+    def _resolve_names(self, batch: list[_Row], model: type, cache: dict[str, int], attr: str) -> list[_Row]:
+        """Tag names match case-insensitively (as the API's), group names exactly; missing ones are created
+        in bulk or reject their rows, per `create_missing`."""
+        fold: Callable[[str], str] = str.lower if model is Tag else str
+        wanted: dict[str, str] = {}
+        for row in batch:
+            for name in getattr(row, attr):
+                if fold(name) not in cache:
+                    wanted.setdefault(fold(name), name)
+        if wanted:
+            self._load_names(model, cache, wanted)
+            missing = {key: name for key, name in wanted.items() if key not in cache}
+            if missing and self.options.create_missing:
+                created = self._create_names(model, cache, missing)
+                (self.result.created_tags if model is Tag else self.result.created_groups).extend(created)
+        kept = []
+        label = "tag" if model is Tag else "group"
+        for row in batch:
+            names = getattr(row, attr)
+            unknown = [name for name in names if fold(name) not in cache]
+            if unknown:
+                self._reject(row, attr, f"Unknown {label}: {', '.join(unknown)}")
+                continue
+            setattr(row, f"{label}_ids", list(dict.fromkeys(cache[fold(name)] for name in names)))
+            kept.append(row)
+        return kept
+
+    def _load_names(self, model: type, cache: dict[str, int], wanted: Mapping[str, str]) -> None:
+        queryset = model.objects.filter(organization=self.organization)
+        if model is Tag:
+            found = queryset.annotate(lname=Lower("name")).filter(lname__in=list(wanted)).values_list("lname", "pk")
+        else:
+            found = queryset.filter(name__in=list(wanted)).values_list("name", "pk")
+        cache.update(found)
+
+    def _create_names(self, model: type, cache: dict[str, int], missing: Mapping[str, str]) -> list[str]:
+        if self.options.dry_run:
+            # Nothing is written: give the would-be rows stand-in ids so their rows count as accepted.
+            for index, key in enumerate(missing, start=1):
+                cache[key] = -(len(cache) + index)
+            return list(missing.values())
+        # ignore_conflicts: a concurrent import creating the same name is not an error; read back either way.
+        model.objects.bulk_create(
+            [model(organization=self.organization, name=name) for name in missing.values()], ignore_conflicts=True
+        )
+        self._load_names(model, cache, missing)
+        return list(missing.values())
+
+    def _apply_updates(self, rows: list[_Row]) -> list[_Row]:
+        """Apply each row to its contact in memory; return the rows that change something."""
+        if not rows:
+            return []
+        ids = [row.contact.pk for row in rows]
+        tag_links = _links(Contact.tags.through, "tag_id", ids) if any(row.tag_ids for row in rows) else {}
+        group_links = (
+            _links(Contact.groups.through, "contactgroup_id", ids) if any(row.group_ids for row in rows) else {}
+        )
+        changed = []
+        for row in rows:
+            contact = row.contact
+            dirty = False
+            for name, value in row.values.items():
+                current = contact.phone_e164 if name == "phone" else getattr(contact, name)
+                if current != value:
+                    setattr(contact, name, value)
+                    dirty = True
+            if row.custom:
+                merged = {**contact.custom_fields, **row.custom}
+                if merged != contact.custom_fields:
+                    order = [key for key in contact.custom_field_order if key in merged]
+                    order += [key for key in merged if key not in order]
+                    contact.custom_fields, contact.custom_field_order = merged, order
+                    dirty = True
+            # Tags and groups are added, never removed: an import does not take away what it does not mention.
+            row.tag_ids = [pk for pk in row.tag_ids if pk not in tag_links.get(contact.pk, ())]
+            row.group_ids = [pk for pk in row.group_ids if pk not in group_links.get(contact.pk, ())]
+            if dirty or row.tag_ids or row.group_ids:
+                changed.append(row)
+        return changed
+
+    def _save(self, creates: list[_Row], changed: list[_Row]) -> None:
+        now = timezone.now()
+        if creates:
+            contacts = [self._new_contact(row) for row in creates]
+            Contact.objects.bulk_create(contacts)
+            for row, contact in zip(creates, contacts, strict=True):
+                row.contact = contact
+        if changed:
+            for row in changed:
+                row.contact.updated_at = now
+            fields = {"updated_at"}
+            for row in changed:
+                fields.update(row.values)
+                if row.custom:
+                    fields.update(("custom_fields", "custom_field_order"))
+            Contact.objects.bulk_update([row.contact for row in changed], sorted(fields))
+        self._link(creates + changed)
+
+    def _save_one(self, row: _Row, is_update: bool) -> None:
+        try:
+            with transaction.atomic():
+                if row.contact is None:
+                    row.contact = self._new_contact(row)
+                    row.contact.save(force_insert=True)
+                    self.result.created += 1
+                elif is_update:
+                    row.contact.save()
+                    self.result.updated += 1
+                else:
+                    self.result.unchanged += 1
+                self._link([row])
+        except IntegrityError as exc:
+            field_name = next((name for name, c in UNIQUE_FIELDS.items() if c in str(exc) or name in str(exc)), None)
+            label = (field_name or "value").replace("_", " ")
+            self._reject(row, field_name, f"A contact with this {label} already exists")
+
+    def _new_contact(self, row: _Row) -> Contact:
+        contact = Contact(organization=self.organization, **{"source": ContactSource.IMPORT, **row.values})
+        contact.alias = contact.alias or None
+        contact.contact_key = contact.contact_key or None
+        if row.custom:
+            contact.custom_fields, contact.custom_field_order = dict(row.custom), list(row.custom)
+        return contact
+
+    @staticmethod
+    def _link(rows: Iterable[_Row]) -> None:
+        tag_links, group_links = [], []
+        TagLink, GroupLink = Contact.tags.through, Contact.groups.through
+        for row in rows:
+            tag_links += [TagLink(contact_id=row.contact.pk, tag_id=pk) for pk in row.tag_ids]
+            group_links += [GroupLink(contact_id=row.contact.pk, contactgroup_id=pk) for pk in row.group_ids]
+        if tag_links:
+            TagLink.objects.bulk_create(tag_links, ignore_conflicts=True)
+        if group_links:
+            GroupLink.objects.bulk_create(group_links, ignore_conflicts=True)
+
+    # Rejections.
+
+    def _reject(self, row: _Row, field_name: str | None, message: str) -> None:
+        self._reject_raw(row.line, row.raw, field_name, message)
+
+    def _reject_raw(self, line: int, raw: list[str], field_name: str | None, message: str) -> None:
+        self.result.rejected += 1
+        if self.error_writer is not None:
+            self.rejections.append((line, raw, field_name, message))
+
+    def _write_rejections(self) -> None:
+        """Rows are rejected while reading and while writing their batch; the report lists them by line."""
+        if self.error_writer is None or not self.rejections:
+            return
+        if not self.report_started:
+            self.error_writer.writerow(["line", *self.source.header, "error_column", "error"])
+            self.report_started = True
+        width = len(self.source.header)
+        for line, raw, field_name, message in sorted(self.rejections, key=lambda rejection: rejection[0]):
+            values = list(raw[:width]) + [""] * (width - len(raw))
+            self.error_writer.writerow([line, *values, self._column_for(field_name), message])
+        self.rejections = []
+
+    def _column_for(self, field_name: str | None) -> str:
+        if not field_name:
+            return ""
+        if field_name.startswith("custom_fields."):
+            field_name = CUSTOM_FIELD_PREFIX + field_name[len("custom_fields.") :]
+        return self.column_of.get(field_name, "")
+
+
+def _clean_boolean(cell: str) -> bool:
+    text = cell.strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValidationFailed("is_favorite", "is_favorite must be true or false")
+
+
+def _clean_names(cell: str, field_name: str, label: str, max_length: int) -> list[str]:
+    names = split_list(cell)
+    for name in names:
+        if len(name) > max_length:
+            raise ValidationFailed(field_name, f"A {label} name is at most {max_length} characters")
+        if "\x00" in name:
+            raise ValidationFailed(field_name, f"A {label} name contains a NUL character")
+    return names
+
+
+def _json_or(text: str, kind: type) -> Any:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+    return value if isinstance(value, kind) else text
+
+
+def _links(through: type, target: str, contact_ids: list[int]) -> dict[int, set[int]]:
+    links: dict[int, set[int]] = {}
+    for contact_id, target_id in through.objects.filter(contact_id__in=contact_ids).values_list("contact_id", target):
+        links.setdefault(contact_id, set()).add(target_id)
+    return links
+
+
+# -- Entry points -------------------------------------------------------------------------------------------
+
+
+def import_contacts(
+    organization: Organization,
+    binary: IO[bytes],
+    options: ImportOptions | None = None,
+    *,
+    error_report: IO[str] | None = None,
+    progress: ProgressCallback | None = None,
+) -> ImportResult:
+    """Import the CSV file `binary` into `organization`; rejected rows go to `error_report` (a text stream).
+
+    Raises `ValidationFailed` before writing anything when the file or the mapping cannot be used.
+    """
+    options = options or ImportOptions()
+    source = open_csv(binary, encoding=options.encoding, delimiter=options.delimiter)
+    importer = ContactImporter(organization, source, options, error_report=error_report, progress=progress)
+    return importer.run()
+
+
+def preview(
+    organization: Organization, binary: IO[bytes], *, encoding: str | None = None, delimiter: str | None = None
+) -> tuple[CsvSource, dict[str, str], list[list[str]]]:
+    """The file's reading, its automatic mapping and its first rows, for the admin's mapping step."""
+    source = open_csv(binary, encoding=encoding, delimiter=delimiter)
+    sample = []
+    for _, values in source.records():
+        sample.append(values)
+        if len(sample) == 5:
+            break
+    return source, auto_mapping(organization, source.header), sample
+
+
+def create_import_job(
+    *,
+    organization: Organization,
+    file: File,
+    mapping: Mapping[str, str] | None = None,
+    mode: str = ImportMode.UPSERT,
+    match_on: str = ImportMatchField.PHONE,
+    dry_run: bool = False,
+    create_missing: bool = True,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    actor: Any = None,
+) -> ImportJob:
+    """Store the file and the job, after checking the file and mapping can be used (else `ValidationFailed`)."""
+    if mode not in ImportMode.values:
+        raise ValidationFailed("mode", f"Unknown mode {mode!r}")
+    if match_on not in ImportMatchField.values:
+        raise ValidationFailed("match_on", f"Cannot match contacts on {match_on!r}")
+    source = open_csv(file, encoding=encoding, delimiter=delimiter)
+    resolved, _ = resolve_mapping(organization, source.header, mapping)
+    if mode != ImportMode.CREATE and match_on not in resolved.values():
+        raise ValidationFailed("mapping", f"No column is mapped to {match_on}, which {mode} mode matches contacts on")
+    file.seek(0)
+    name = getattr(file, "name", "") or "contacts.csv"
+    job = ImportJob(
+        organization=organization,
+        original_name=name.rsplit("/", 1)[-1][:255],
+        mapping=resolved,
+        mode=mode,
+        match_on=match_on,
+        dry_run=dry_run,
+        create_missing=create_missing,
+        options={"encoding": source.encoding, "delimiter": source.delimiter},
+        total_rows=source.estimated_rows,
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    job.file.save(f"{timezone.now():%Y%m%d%H%M%S}-{job.original_name}", file, save=False)
+    job.save()
+    return job
+
+
+def enqueue_import_job(job: ImportJob) -> None:
+    """Run the job on a Celery worker once the job row is committed (inline when no broker is configured)."""
+    from contacts.tasks import run_import_job as task
+
+    transaction.on_commit(lambda: task.delay(job.pk))
+
+
+def run_import_job(job_id: int) -> ImportJob:
+    """Run a stored job to completion, recording progress after every batch. Idempotent once finished."""
+    job = ImportJob.objects.select_related("organization").get(pk=job_id)
+    if job.is_finished:
+        return job
+    job.status, job.started_at = ImportStatus.RUNNING, timezone.now()
+    job.save(update_fields=["status", "started_at"])
+
+    def progress(result: ImportResult, estimated: int) -> None:
+        ImportJob.objects.filter(pk=job.pk).update(
+            total_rows=max(estimated, result.rows),
+            processed_rows=result.rows,
+            created_count=result.created,
+            updated_count=result.updated,
+            unchanged_count=result.unchanged,
+            rejected_count=result.rejected,
+        )
+
+    options = ImportOptions(
+        mode=job.mode,
+        match_on=job.match_on,
+        mapping=job.mapping,
+        create_missing=job.create_missing,
+        dry_run=job.dry_run,
+        encoding=job.options.get("encoding"),
+        delimiter=job.options.get("delimiter"),
+    )
+    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as report:
+        try:
+            with job.file.open("rb") as binary:
+                result = import_contacts(job.organization, binary, options, error_report=report, progress=progress)
+        except ValidationFailed as exc:
+            return _finish(job, ImportStatus.FAILED, exc.message)
+        except Exception:
+            logger.exception("import job failed", extra={"import_job_id": job.pk})
+            return _finish(job, ImportStatus.FAILED, "The import stopped on an unexpected error; see the logs.")
+        job.refresh_from_db()
+        job.total_rows = job.processed_rows = result.rows
+        job.created_count, job.updated_count = result.created, result.updated
+        job.unchanged_count, job.rejected_count = result.unchanged, result.rejected
+        if result.rejected:
+            report.seek(0)
+            job.error_report.save(f"import-{job.pk}-errors.csv", File(report), save=False)
+    return _finish(job, ImportStatus.COMPLETED, summarize(result))
+
+
+def _finish(job: ImportJob, status: str, message: str) -> ImportJob:
+    job.status, job.message, job.finished_at = status, message, timezone.now()
+    job.save()
+    return job
+
+
+def summarize(result: ImportResult) -> str:
+    verb = "would be" if result.dry_run else "were"
+    text = (
+        f"{result.rows} rows: {result.created} {verb} created, {result.updated} updated, "
+        f"{result.unchanged} unchanged, {result.rejected} rejected."
+    )
+    if result.created_tags:
+        text += f" New tags: {', '.join(result.created_tags)}."
+    if result.created_groups:
+        text += f" New groups: {', '.join(result.created_groups)}."
+    return text

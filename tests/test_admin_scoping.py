@@ -1,5 +1,7 @@
 """Staff of one organization cannot see or reach another organization's rows through any admin URL."""
 
+import hashlib
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -252,3 +254,40 @@ def test_changelist_has_no_n_plus_one(staff_client, organization, django_assert_
     assert body.count('class="crm-avatar"') == 45
     assert body.count(tags[0].name) >= 45
     assert len(large.captured_queries) == len(small.captured_queries)
+
+
+@pytest.mark.parametrize(("model", "identifier"), [("hmacclient", "client_id"), ("oauthclient", "client_id")])
+def test_hmac_and_oauth_client_secrets_shown_once(staff_client, organization, model, identifier):
+    from contacts import crypto
+    from contacts.models import HmacClient, OAuthClient
+
+    response = staff_client.post(
+        reverse(f"admin:contacts_{model}_add"), {"name": "Client", "scopes": ["contacts:read"]}
+    )
+    assert response.status_code == 200
+    secret = response.content.decode().split('<code id="credential-secret">')[1].split("</code>")[0]
+    client = (HmacClient if model == "hmacclient" else OAuthClient).objects.get(name="Client")
+    assert client.organization == organization
+    if model == "hmacclient":
+        assert crypto.decrypt(client.secret_encrypted) == secret
+    else:
+        assert client.secret_digest == hashlib.sha256(secret.encode()).hexdigest()
+    change = staff_client.get(reverse(f"admin:contacts_{model}_change", args=[client.pk])).content.decode()
+    assert getattr(client, identifier) in change and secret not in change
+
+
+def test_revoke_action_stops_the_key_working(staff_client, organization):
+    from contacts.services import credentials
+
+    key, secret = make_api_key(organization)
+    response = staff_client.post(
+        reverse("admin:contacts_apikey_changelist"),
+        {"action": "revoke_selected", "_selected_action": [key.pk], "index": 0},
+    )
+    assert response.status_code == 302
+    key.refresh_from_db()
+    assert key.revoked_at is not None
+    with pytest.raises(credentials.InvalidCredential):
+        credentials.authenticate_api_key(secret)
+    listing = staff_client.get(reverse("admin:contacts_apikey_changelist")).content.decode()
+    assert "revoked" in listing

@@ -148,3 +148,12 @@ def test_delete_contact_removes_row(organization):
     contact = ContactFactory(organization=organization)
     delete_contact(contact)
     assert not Contact.objects.exists()
+
+
+def test_update_of_a_contact_deleted_meanwhile_is_not_found(organization):
+    from contacts.errors import NotFound
+
+    contact = ContactFactory(organization=organization)
+    Contact.objects.filter(pk=contact.pk).delete()
+    with pytest.raises(NotFound):
+        update_contact(contact, name="ghost")

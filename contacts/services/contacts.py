@@ -13,7 +13,7 @@ from django.core.validators import URLValidator, validate_email
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 
-from contacts.errors import Conflict, UnknownReference, ValidationFailed
+from contacts.errors import Conflict, NotFound, UnknownReference, ValidationFailed
 from contacts.models import (
     Branch,
     Contact,
@@ -176,7 +176,10 @@ def update_contact(
     new_avatar = False
     try:
         with transaction.atomic():
-            locked = Contact.objects.select_for_update().get(pk=contact.pk, organization=organization)
+            locked = Contact.objects.select_for_update().filter(pk=contact.pk, organization=organization).first()
+            if locked is None:
+                # Deleted by a concurrent request since the caller loaded it.
+                raise NotFound("id", "Contact not found")
             for field in _TEXT_FIELDS.keys() & changes.keys():
                 value = _clean_text(field, changes[field])
                 if field in ("alias", "contact_key"):

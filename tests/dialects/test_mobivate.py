@@ -144,6 +144,13 @@ def test_create_reuses_existing_text_fields_within_query_budget(client, organiza
     assert CustomField.objects.filter(organization=organization).count() == 2
 
 
+def test_first_use_of_meta_keys_costs_three_queries_each(client, organization, django_assert_max_num_queries):
+    with django_assert_max_num_queries(8 + 3 * 2):
+        response = post_json(client, "/addressbook/contacts", fixture("create_contact_request.json"))
+
+    assert response.status_code == 200
+
+
 # --- validation (400) -----------------------------------------------------------------------------------------
 
 
@@ -349,16 +356,16 @@ def test_unknown_path_is_not_found_without_a_key(api_client):
 
 
 @pytest.mark.parametrize(
-    ("method", "path"),
+    ("method", "path", "allowed"),
     [
-        ("put", "/addressbook/contacts"),
-        ("patch", "/addressbook/contacts"),
-        ("get", "/contacts"),
-        ("get", "/addressbook/contacts/4479000000001"),
-        ("options", "/addressbook/contacts"),
+        ("put", "/addressbook/contacts", "GET, POST, HEAD"),
+        ("patch", "/addressbook/contacts", "GET, POST, HEAD"),
+        ("get", "/contacts", "POST"),
+        ("get", "/addressbook/contacts/4479000000001", "POST, DELETE"),
+        ("options", "/addressbook/contacts", "GET, POST, HEAD"),
     ],
 )
-def test_wrong_method_is_method_not_allowed(client, organization, method, path):
+def test_wrong_method_is_method_not_allowed(client, organization, method, path, allowed):
     if method == "get":
         response = client.get(BASE + path)
     else:
@@ -366,6 +373,7 @@ def test_wrong_method_is_method_not_allowed(client, organization, method, path):
 
     assert response.status_code == 405
     assert response.json() == error("MethodNotAllowedError", 405, f'Method "{method.upper()}" not allowed.')
+    assert response["Allow"] == allowed
     assert Contact.objects.count() == 0
 
 

@@ -126,3 +126,33 @@ def test_dashboard_shows_own_organization_numbers(client_, organization, other_o
     assert '<td>WhatsApp</td><td class="crm-n">2</td>' in body
     assert '<td>VIP</td><td class="crm-n">3</td>' in body
     assert "<script" not in body.split('id="crm-dashboard"')[1].split("</div>")[0]
+
+
+def test_search_expression_matches_the_indexed_one():
+    import importlib
+
+    from contacts.services.search import search_sql
+
+    migration = importlib.import_module("contacts.migrations.0004_contact_search_trigram")
+    assert search_sql() == migration.SEARCH_SQL
+
+
+@pytest.mark.postgres
+def test_trigram_index_serves_admin_search(organization):
+    from django.db import connection
+
+    from contacts.services.search import search_contacts
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'contact_search_trgm'")
+        row = cursor.fetchone()
+        if row is None:
+            pytest.skip("pg_trgm is not available on this server")
+        assert "gin_trgm_ops" in row[0]
+        queryset = search_contacts(Contact.objects.all(), "angela", regions=["US"])
+        sql, params = queryset.query.sql_with_params()
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(line for (line,) in cursor.fetchall())
+    assert "contact_search_trgm" in plan, plan

@@ -159,6 +159,15 @@ def media_files() -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
 
 
+def make_awal_client(api_client, organization) -> AwalTestClient:
+    """A signing client for `organization`, which gets an HMAC client and the sender number SENDER_ID."""
+    credentials.create_hmac_client(
+        organization=organization, name="Acme Awal", client_id=CLIENT_ID, secret=CLIENT_SECRET
+    )
+    SenderNumberFactory(organization=organization, external_id=SENDER_ID)
+    return AwalTestClient(api_client, CLIENT_ID, CLIENT_SECRET, organization.slug)
+
+
 @pytest.fixture
 def hmac_client(organization):
     client, _ = credentials.create_hmac_client(

@@ -255,7 +255,10 @@ def test_a_unique_value_owned_by_another_contact_is_a_conflict(organization):
     result, report = run(organization, "phone,alias\n+12124567899,taken\n")
 
     assert counts(result) == {"rows": 1, "created": 0, "updated": 0, "unchanged": 0, "rejected": 1}
-    assert report == "line,phone,alias,error_column,error\n2,+12124567899,taken,alias,A contact with this alias already exists\n"
+    assert (
+        report
+        == "line,phone,alias,error_column,error\n2,+12124567899,taken,alias,A contact with this alias already exists\n"
+    )
 
 
 # -- Dry run, error report, duplicates -----------------------------------------------------------------------
@@ -294,7 +297,7 @@ def test_error_report_gives_line_values_column_and_reason_for_every_rejected_row
         "4,+12124567891,Bad email,nope@,,,,,email,'nope@' is not a valid email address\n"
         "5,+12124567892,Bad number,,forty,,,,cf:age,age must be a number\n"
         "6,+12124567893,Bad date,,,03/02/1990,,,cf:birthday,birthday must be a date in YYYY-MM-DD format\n"
-        "7,+12124567894,Bad choice,,,,gold,,cf:plan,\"plan must be one of: free, pro\"\n"
+        '7,+12124567894,Bad choice,,,,gold,,cf:plan,"plan must be one of: free, pro"\n'
         "8,+12124567890,Duplicate,,,,,,phone,Duplicate of line 2: the same phone appears twice\n"
         "9,+12124567895,Too many,,,,,,,The row has 8 values but the header has 7 columns\n"
     )
@@ -488,11 +491,13 @@ def test_custom_field_values_are_typed_like_the_api(organization):
         organization=organization, key="interests", field_type=CustomFieldType.MULTICHOICE, choices=["sms", "email"]
     )
 
-    result, report = run(organization, 'phone,age,vip,interests\n+12124567890,42,yes,sms|email\n+12124567891,1.5,no,"[""sms""]"\n+12124567892,,maybe,\n')
+    result, report = run(
+        organization,
+        'phone,age,vip,interests\n+12124567890,42,yes,sms|email\n+12124567891,1.5,no,"[""sms""]"\n+12124567892,,maybe,\n',
+    )
 
     assert report == (
-        "line,phone,age,vip,interests,error_column,error\n"
-        "4,+12124567892,,maybe,,vip,vip must be true or false\n"
+        "line,phone,age,vip,interests,error_column,error\n4,+12124567892,,maybe,,vip,vip must be true or false\n"
     )
     assert [c[5] for c in snapshot(organization)] == [
         {"age": 42, "vip": True, "interests": ["sms", "email"]},
@@ -525,3 +530,22 @@ def test_import_query_count_grows_with_batches_not_rows(organization, plan_field
 
     assert report == ""
     assert result.created + result.updated == rows
+
+
+def test_a_conflict_the_checks_missed_rejects_only_the_colliding_row(organization, monkeypatch):
+    """A concurrent writer can take a unique value between the check and the insert: the database constraint
+    still decides, and the batch is redone row by row so the other rows are kept."""
+    from contacts.services.imports import ContactImporter
+
+    ContactFactory(organization=organization, phone="+12124567890", alias="taken")
+    monkeypatch.setattr(ContactImporter, "_check_unique_values", lambda self, batch: batch)
+
+    result, report = run(organization, "phone,alias,tags\n+12124567891,free,VIP\n+12124567892,taken,VIP\n")
+
+    assert counts(result) == {"rows": 2, "created": 1, "updated": 0, "unchanged": 0, "rejected": 1}
+    assert report == (
+        "line,phone,alias,tags,error_column,error\n3,+12124567892,taken,VIP,alias,A contact with this alias already exists\n"
+    )
+    created = Contact.objects.get(alias="free")
+    assert list(created.tags.values_list("name", flat=True)) == ["VIP"]
+    assert Contact.objects.count() == 2

@@ -16,14 +16,16 @@ import json
 import logging
 import re
 import tempfile
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 from django.contrib.auth import get_user_model
 from django.core.files import File
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import BooleanField, JSONField, Q
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -333,6 +335,7 @@ class _Row:
     groups: list[str]
     key: str | None
     contact: Contact | None = None
+    contact_id: int | None = None
     tag_ids: list[int] = field(default_factory=list)
     group_ids: list[int] = field(default_factory=list)
 
@@ -380,6 +383,9 @@ class ContactImporter:
         self.batch_size = max(1, options.batch_size)
         # In-file duplicates: {unique field: {value: line of the first row with it}}.
         self.seen: dict[str, dict[str, int]] = {name: {} for name in {options.match_on, *UNIQUE_FIELDS}}
+        # PostgreSQL takes new rows by COPY, several times faster than INSERT for a batch.
+        self.use_copy = connection.vendor == "postgresql"
+        self.copy_defaults: dict[str, Any] | None = None
         self.tag_ids: dict[str, int] = {}
         self.group_ids: dict[str, int] = {}
         self._load_references()
@@ -544,14 +550,14 @@ class ContactImporter:
         existing: dict[str, Contact] = {}
         if keys:
             # Email is not unique: like `upsert_contact`, the oldest contact with the address is the match.
-            for contact in Contact.objects.filter(organization=self.organization, **{f"{match_on}__in": keys}).order_by(
-                "-id"
-            ):
+            condition = _phone_in(keys) if match_on == "phone" else Q(**{f"{match_on}__in": keys})
+            for contact in Contact.objects.filter(condition, organization=self.organization).order_by("-id"):
                 value = contact.phone_e164 if match_on == "phone" else getattr(contact, match_on)
                 existing[value] = contact
         kept = []
         for row in batch:
             row.contact = existing.get(row.key) if row.key else None
+            row.contact_id = row.contact.pk if row.contact is not None else None
             if row.contact is not None and self.options.mode == ImportMode.CREATE:
                 self._reject(row, match_on, f"A contact with this {match_on.replace('_', ' ')} already exists")
             elif row.contact is None and self.options.mode == ImportMode.UPDATE:
@@ -566,7 +572,7 @@ class ContactImporter:
         condition = Q()
         for name, values in wanted.items():
             if values:
-                condition |= Q(**{f"{name}__in": values})
+                condition |= _phone_in(values) if name == "phone" else Q(**{f"{name}__in": values})
         if not condition:
             return batch
         owners: dict[tuple[str, str], int] = {}
@@ -674,11 +680,14 @@ class ContactImporter:
 
     def _save(self, creates: list[_Row], changed: list[_Row]) -> None:
         now = timezone.now()
-        if creates:
+        if creates and self.use_copy:
+            for row, pk in zip(creates, self._copy_contacts(creates), strict=True):
+                row.contact_id = pk
+        elif creates:
             contacts = [self._new_contact(row) for row in creates]
             Contact.objects.bulk_create(contacts)
             for row, contact in zip(creates, contacts, strict=True):
-                row.contact = contact
+                row.contact_id = contact.pk
         if changed:
             for row in changed:
                 row.contact.updated_at = now
@@ -694,8 +703,10 @@ class ContactImporter:
         try:
             with transaction.atomic():
                 if row.contact is None:
-                    row.contact = self._new_contact(row)
-                    row.contact.save(force_insert=True)
+                    contact = self._new_contact(row)
+                    contact.phone = row.values.get("phone")
+                    contact.save(force_insert=True)
+                    row.contact_id = contact.pk
                     self.result.created += 1
                 elif is_update:
                     row.contact.save()
@@ -704,9 +715,43 @@ class ContactImporter:
                     self.result.unchanged += 1
                 self._link([row])
         except IntegrityError as exc:
-            field_name = next((name for name, c in UNIQUE_FIELDS.items() if c in str(exc) or name in str(exc)), None)
+            # PostgreSQL names the constraint, SQLite the column (as contacts.services.contacts reads them).
+            text = str(exc)
+            field_name = next(
+                (name for name, c in UNIQUE_FIELDS.items() if c in text or f"contacts_contact.{name}" in text), None
+            )
             label = (field_name or "value").replace("_", " ")
             self._reject(row, field_name, f"A contact with this {label} already exists")
+
+    def _copy_contacts(self, rows: list[_Row]) -> list[int]:
+        """Insert by COPY and return the new ids (read back by uuid, which Python generates).
+
+        Rows are built from prepared defaults plus the row's already-cleaned values, without model instances:
+        a Contact instance would have PhoneNumberField parse the normalized phone again.
+        """
+        if self.copy_defaults is None:
+            blank = Contact(organization=self.organization, source=ContactSource.IMPORT)
+            self.copy_defaults = {
+                f.attname: json.dumps(getattr(blank, f.attname))
+                if isinstance(f, JSONField)
+                else f.get_db_prep_save(getattr(blank, f.attname), connection)
+                for f in Contact._meta.concrete_fields
+                if not f.primary_key
+            }
+        now = timezone.now()
+        uuids = []
+        records = []
+        for row in rows:
+            record = {**self.copy_defaults, **row.values, "uuid": uuid.uuid4(), "created_at": now, "updated_at": now}
+            if row.custom:
+                record["custom_fields"] = json.dumps(row.custom)
+                record["custom_field_order"] = json.dumps(list(row.custom))
+            uuids.append(record["uuid"])
+            records.append(list(record.values()))
+        columns = [Contact._meta.get_field(name).column for name in self.copy_defaults]
+        _copy_rows(Contact._meta.db_table, columns, records)
+        ids = dict(Contact.objects.filter(uuid__in=uuids).values_list("uuid", "pk"))
+        return [ids[value] for value in uuids]
 
     def _new_contact(self, row: _Row) -> Contact:
         contact = Contact(organization=self.organization, **{"source": ContactSource.IMPORT, **row.values})
@@ -716,17 +761,22 @@ class ContactImporter:
             contact.custom_fields, contact.custom_field_order = dict(row.custom), list(row.custom)
         return contact
 
-    @staticmethod
-    def _link(rows: Iterable[_Row]) -> None:
-        tag_links, group_links = [], []
-        TagLink, GroupLink = Contact.tags.through, Contact.groups.through
-        for row in rows:
-            tag_links += [TagLink(contact_id=row.contact.pk, tag_id=pk) for pk in row.tag_ids]
-            group_links += [GroupLink(contact_id=row.contact.pk, contactgroup_id=pk) for pk in row.group_ids]
-        if tag_links:
-            TagLink.objects.bulk_create(tag_links, ignore_conflicts=True)
-        if group_links:
-            GroupLink.objects.bulk_create(group_links, ignore_conflicts=True)
+    def _link(self, rows: Iterable[_Row]) -> None:
+        tag_links = [(row.contact_id, pk) for row in rows for pk in row.tag_ids]
+        group_links = [(row.contact_id, pk) for row in rows for pk in row.group_ids]
+        for through, target, links in (
+            (Contact.tags.through, "tag_id", tag_links),
+            (Contact.groups.through, "contactgroup_id", group_links),
+        ):
+            if not links:
+                continue
+            if self.use_copy:
+                # The links are new by construction (new contacts, or filtered against the current links), so
+                # COPY cannot collide except with a concurrent writer, which rolls back to the row-by-row path.
+                _copy_rows(through._meta.db_table, ["contact_id", target], links)
+            else:
+                objects = [through(contact_id=contact_id, **{target: pk}) for contact_id, pk in links]
+                through.objects.bulk_create(objects, ignore_conflicts=True)
 
     # Rejections.
 
@@ -784,6 +834,23 @@ def _json_or(text: str, kind: type) -> Any:
     except ValueError:
         return text
     return value if isinstance(value, kind) else text
+
+
+def _phone_in(phones: Sequence[str]) -> Q:
+    """`phone IN (...)` on the stored E.164 text. The ORM's `phone__in` would have PhoneNumberField parse and
+    validate every already-normalized phone again (~0.2 ms each), doubling the cost of a batch."""
+    column = f"{connection.ops.quote_name(Contact._meta.db_table)}.{connection.ops.quote_name('phone')}"
+    placeholders = ", ".join(["%s"] * len(phones))
+    return Q(RawSQL(f"{column} IN ({placeholders})", list(phones), output_field=BooleanField()))  # noqa: S611
+
+
+def _copy_rows(table: str, columns: list[str], rows: Iterable[Sequence[Any]]) -> None:
+    quoted = ", ".join(connection.ops.quote_name(column) for column in columns)
+    sql = f"COPY {connection.ops.quote_name(table)} ({quoted}) FROM STDIN"
+    # The raw psycopg cursor does not translate errors; the wrapper turns UniqueViolation into IntegrityError.
+    with connection.cursor() as cursor, connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def _links(through: type, target: str, contact_ids: list[int]) -> dict[int, set[int]]:

@@ -1,0 +1,297 @@
+"""Admin for contact imports: upload a CSV file, map its columns, follow the job and download rejected rows.
+
+The flow is two pages before a job exists: "Import contacts" (file and options) stores the upload under a
+signed token, "Map columns" shows the file's columns with sample values and the automatic mapping; confirming
+creates the ImportJob and hands it to a Celery worker (inline without a broker). The job's page shows progress
+(it refreshes itself until the job finishes), the counts and the error report.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core import signing
+from django.core.files.base import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
+
+from contacts.admin.scoping import OrganizationScopedAdmin, organization_ids
+from contacts.errors import ValidationFailed
+from contacts.models import CustomField, Organization
+from contacts.models.imports import ImportJob, ImportMatchField, ImportMode
+from contacts.services.imports import IMPORT_FIELDS, create_import_job, enqueue_import_job, preview
+
+UPLOAD_SALT = "contacts.admin.imports.upload"
+UPLOAD_MAX_AGE = 6 * 3600
+# Uploads wait here between the upload page and the mapping page.
+UPLOAD_DIR = "imports/uploads"
+
+
+class ImportUploadForm(forms.Form):
+    organization = forms.ModelChoiceField(queryset=Organization.objects.none())
+    file = forms.FileField(help_text="CSV with a header row; comma, semicolon or tab separated.")
+    mode = forms.ChoiceField(choices=ImportMode.choices, initial=ImportMode.UPSERT)
+    match_on = forms.ChoiceField(
+        choices=ImportMatchField.choices, initial=ImportMatchField.PHONE, label="Match existing contacts on"
+    )
+    create_missing = forms.BooleanField(
+        required=False, initial=True, label="Create tags and groups that do not exist yet (else reject the row)"
+    )
+    dry_run = forms.BooleanField(required=False, label="Dry run: report what would happen, write nothing")
+    encoding = forms.CharField(
+        required=False, max_length=40, help_text="Leave empty for UTF-8 (with or without BOM). E.g. cp1252."
+    )
+
+    def __init__(self, *args: Any, organizations: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].queryset = organizations
+        self.only_organization = organizations.first() if organizations.count() == 1 else None
+        if self.only_organization is not None:
+            # A member of one organization never picks it.
+            self.fields["organization"].required = False
+            self.fields["organization"].widget = forms.HiddenInput()
+
+    def clean_organization(self) -> Organization:
+        organization = self.cleaned_data.get("organization") or self.only_organization
+        if organization is None:
+            raise forms.ValidationError("Choose an organization.")
+        return organization
+
+
+class ImportMappingForm(forms.Form):
+    """One choice per column of the file, plus the upload's options carried along."""
+
+    token = forms.CharField(widget=forms.HiddenInput())
+    mode = forms.ChoiceField(choices=ImportMode.choices)
+    match_on = forms.ChoiceField(choices=ImportMatchField.choices, label="Match existing contacts on")
+    create_missing = forms.BooleanField(required=False, label="Create missing tags and groups")
+    dry_run = forms.BooleanField(required=False, label="Dry run")
+
+    def __init__(self, *args: Any, header: list[str], targets: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.header = header
+        for index, column in enumerate(header):
+            self.fields[f"column_{index}"] = forms.ChoiceField(choices=targets, required=False, label=column)
+
+    def mapping(self) -> dict[str, str]:
+        return {column: self.cleaned_data.get(f"column_{index}") or "" for index, column in enumerate(self.header)}
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(OrganizationScopedAdmin):
+    list_display = ("id", "original_name", "organization", "mode", "status_badge", "progress", "counts", "created_by")
+    list_display_links = ("id", "original_name")
+    list_filter = ("status", "mode", "dry_run")
+    list_select_related = ("organization", "created_by")
+    date_hierarchy = "created_at"
+    change_form_template = "admin/contacts/importjob/change_form.html"
+    change_list_template = "admin/contacts/importjob/change_list.html"
+    readonly_fields = (
+        "organization",
+        "original_name",
+        "mode",
+        "match_on",
+        "dry_run",
+        "create_missing",
+        "mapping",
+        "options",
+        "status",
+        "total_rows",
+        "processed_rows",
+        "created_count",
+        "updated_count",
+        "unchanged_count",
+        "rejected_count",
+        "message",
+        "created_by",
+        "created_at",
+        "started_at",
+        "finished_at",
+    )
+    fields = readonly_fields
+
+    # Jobs are created by the upload and mapping pages, never edited.
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def can_import(self, request: HttpRequest) -> bool:
+        return self._allowed(request, "a")
+
+    def get_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view
+        # Inline imports (no broker) run in the request; each batch commits on its own, not in one request-long
+        # transaction, so progress is visible and accepted batches are kept.
+        return [
+            path("import/", transaction.non_atomic_requests(view(self.upload_view)), name="contacts_importjob_upload"),
+            path(
+                "import/map/", transaction.non_atomic_requests(view(self.mapping_view)), name="contacts_importjob_map"
+            ),
+            path("<int:pk>/errors/", view(self.error_report_view), name="contacts_importjob_errors"),
+            *super().get_urls(),
+        ]
+
+    # --- list columns -------------------------------------------------------------------------------------
+
+    @admin.display(description="Status", ordering="status")
+    def status_badge(self, job: ImportJob) -> str:
+        label = job.get_status_display()
+        return f"{label} (dry run)" if job.dry_run else label
+
+    @admin.display(description="Progress")
+    def progress(self, job: ImportJob) -> str:
+        return format_html("{}% ({} rows)", job.progress_percent, job.processed_rows)
+
+    @admin.display(description="Created / updated / unchanged / rejected")
+    def counts(self, job: ImportJob) -> str:
+        return f"{job.created_count} / {job.updated_count} / {job.unchanged_count} / {job.rejected_count}"
+
+    # --- pages --------------------------------------------------------------------------------------------
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        extra_context = {**(extra_context or {}), "can_import": self.can_import(request)}
+        return super().changelist_view(request, extra_context)
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None
+    ) -> HttpResponse:
+        job = self.get_object(request, object_id)
+        extra_context = {**(extra_context or {}), "job": job}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _organizations(self, request: HttpRequest) -> Any:
+        if request.user.is_superuser:
+            return Organization.objects.all()
+        return Organization.objects.filter(pk__in=organization_ids(request))
+
+    def upload_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.can_import(request):
+            raise admin.sites.PermissionDenied
+        organizations = self._organizations(request)
+        form = ImportUploadForm(request.POST or None, request.FILES or None, organizations=organizations)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            organization = data["organization"]
+            upload = data["file"]
+            try:
+                source, mapping, sample = preview(organization, upload, encoding=data["encoding"] or None)
+            except ValidationFailed as exc:
+                form.add_error("file" if exc.field == "file" else "encoding", exc.message)
+            else:
+                upload.seek(0)
+                stored = default_storage.save(f"{UPLOAD_DIR}/{uuid.uuid4().hex}.csv", upload)
+                token = signing.dumps(
+                    {
+                        "path": stored,
+                        "name": upload.name,
+                        "organization": organization.pk,
+                        "encoding": source.encoding,
+                        "delimiter": source.delimiter,
+                    },
+                    salt=UPLOAD_SALT,
+                )
+                initial = {
+                    "token": token,
+                    "mode": data["mode"],
+                    "match_on": data["match_on"],
+                    "create_missing": data["create_missing"],
+                    "dry_run": data["dry_run"],
+                    **{f"column_{index}": mapping[column] for index, column in enumerate(source.header)},
+                }
+                mapping_form = ImportMappingForm(
+                    initial=initial, header=source.header, targets=self._targets(organization)
+                )
+                return self._render_mapping(request, mapping_form, organization, upload.name, sample)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Import contacts",
+            "form": form,
+            "fields": IMPORT_FIELDS,
+        }
+        return TemplateResponse(request, "admin/contacts/importjob/upload.html", context)
+
+    def mapping_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.can_import(request) or request.method != "POST":
+            raise admin.sites.PermissionDenied
+        try:
+            upload = signing.loads(request.POST.get("token", ""), salt=UPLOAD_SALT, max_age=UPLOAD_MAX_AGE)
+        except signing.BadSignature:
+            messages.error(request, "The upload expired or is invalid; upload the file again.")
+            return HttpResponseRedirect(reverse("admin:contacts_importjob_upload"))
+        organization = get_object_or_404(self._organizations(request), pk=upload["organization"])
+        if not default_storage.exists(upload["path"]):
+            messages.error(request, "The uploaded file is gone; upload it again.")
+            return HttpResponseRedirect(reverse("admin:contacts_importjob_upload"))
+        with default_storage.open(upload["path"], "rb") as stored:
+            source, _, sample = preview(
+                organization, stored, encoding=upload["encoding"], delimiter=upload["delimiter"]
+            )
+        form = ImportMappingForm(request.POST, header=source.header, targets=self._targets(organization))
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                with default_storage.open(upload["path"], "rb") as stored:
+                    job = create_import_job(
+                        organization=organization,
+                        file=File(stored, name=upload["name"]),
+                        mapping=form.mapping(),
+                        mode=data["mode"],
+                        match_on=data["match_on"],
+                        dry_run=data["dry_run"],
+                        create_missing=data["create_missing"],
+                        encoding=upload["encoding"],
+                        delimiter=upload["delimiter"],
+                        actor=request.user,
+                    )
+            except ValidationFailed as exc:
+                form.add_error(None, exc.message)
+            else:
+                default_storage.delete(upload["path"])
+                enqueue_import_job(job)
+                messages.success(request, f"Import {job.pk} started.")
+                return HttpResponseRedirect(reverse("admin:contacts_importjob_change", args=[job.pk]))
+        return self._render_mapping(request, form, organization, upload["name"], sample)
+
+    def _render_mapping(
+        self, request: HttpRequest, form: ImportMappingForm, organization: Organization, name: str, sample: list
+    ) -> HttpResponse:
+        columns = [
+            (form[f"column_{index}"], [row[index] if index < len(row) else "" for row in sample])
+            for index in range(len(form.header))
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Map columns",
+            "form": form,
+            "columns": columns,
+            "organization": organization,
+            "file_name": name,
+        }
+        return TemplateResponse(request, "admin/contacts/importjob/mapping.html", context)
+
+    @staticmethod
+    def _targets(organization: Organization) -> list[tuple[str, Any]]:
+        keys = CustomField.objects.filter(organization=organization).values_list("key", flat=True)
+        return [
+            ("", "— ignore —"),
+            ("Contact fields", [(name, name.replace("_", " ")) for name in IMPORT_FIELDS]),
+            ("Custom fields", [(f"cf:{key}", key) for key in keys]),
+        ]
+
+    def error_report_view(self, request: HttpRequest, pk: int) -> FileResponse:
+        job = self.get_queryset(request).filter(pk=pk).first()
+        if job is None or not self.has_view_permission(request, job) or not job.error_report:
+            raise Http404("No error report")
+        return FileResponse(job.error_report.open("rb"), as_attachment=True, filename=f"import-{job.pk}-errors.csv")

@@ -91,7 +91,7 @@ def test_auto_mapping_recognizes_common_names_custom_fields_and_ignores_the_rest
 def test_explicit_mapping_overrides_the_automatic_one(organization):
     data = "Identifier,Nick,Cell\n+12124567890,jj,+12124567891\n"
 
-    result, report = run(organization, data, mapping={"Nick": "alias", "Cell": "phone", "Identifier": "ignore"})
+    result, _report = run(organization, data, mapping={"Nick": "alias", "Cell": "phone", "Identifier": "ignore"})
 
     assert result.mapping == {"Identifier": "", "Nick": "alias", "Cell": "phone"}
     assert counts(result) == {"rows": 1, "created": 1, "updated": 0, "unchanged": 0, "rejected": 0}
@@ -308,7 +308,7 @@ def test_error_report_gives_line_values_column_and_reason_for_every_rejected_row
 def test_line_numbers_count_physical_lines_of_multiline_values(organization):
     data = 'phone,description\n+12124567890,"two\nlines"\nbad,x\n'
 
-    result, report = run(organization, data)
+    _result, report = run(organization, data)
 
     assert report == "line,phone,description,error_column,error\n4,bad,x,phone,'bad' is not a phone number\n"
     assert Contact.objects.get().description == "two\nlines"
@@ -374,7 +374,7 @@ def test_semicolon_file_with_utf8_bom(organization):
 def test_tab_separated_utf16_file_with_bom(organization):
     data = "phone\tname\n+12124567890\tRenée\n".encode("utf-16")
 
-    result, report = run(organization, data)
+    _result, report = run(organization, data)
 
     assert report == ""
     assert Contact.objects.get().name == "Renée"
@@ -473,7 +473,7 @@ def test_names_of_another_organization_are_never_matched(organization, other_org
 def test_unknown_assigned_user_and_team_are_row_errors(organization):
     stranger = UserFactory(email="stranger@acme.test")  # not a member
 
-    result, report = run(
+    _result, report = run(
         organization, f"phone,assigned_user,team\n+12124567890,{stranger.email},\n+12124567891,,Ghosts\n"
     )
 
@@ -491,7 +491,7 @@ def test_custom_field_values_are_typed_like_the_api(organization):
         organization=organization, key="interests", field_type=CustomFieldType.MULTICHOICE, choices=["sms", "email"]
     )
 
-    result, report = run(
+    _result, report = run(
         organization,
         'phone,age,vip,interests\n+12124567890,42,yes,sms|email\n+12124567891,1.5,no,"[""sms""]"\n+12124567892,,maybe,\n',
     )

@@ -451,6 +451,16 @@ def test_create_query_budget(client, organization, django_assert_max_num_queries
     assert response.status_code == 201
 
 
+def test_create_defining_new_fields_costs_one_insert_in_a_savepoint_per_field(
+    client, organization, django_assert_max_num_queries
+):
+    # Eight as for any create with additional_data, and the first use of a custom field defines it
+    # (services/custom_fields.py): SAVEPOINT, INSERT, RELEASE for each.
+    with django_assert_max_num_queries(8 + 3 * 2):
+        response = post_json(client, raw_fixture("create_complete_request.json"))
+    assert response.status_code == 201
+
+
 # --- GET /v1/contacts --------------------------------------------------------------------------------------------
 
 

@@ -122,8 +122,8 @@ def client(api_client, api_key):
     return api_client
 
 
-def post(client, body, **extra):
-    return client.post(URL, data=json.dumps(body), content_type="application/json", **extra)
+def post(client, body, path=URL):
+    return client.post(path, data=json.dumps(body), content_type="application/json")
 
 
 def patch(client, contact, body):
@@ -1031,3 +1031,42 @@ def test_list_within_the_query_budget(client, organization, account, django_asse
         response = client.get(URL, {"tags": "vip", "source": "api", "team_uuid": account["support"].uuid.hex})
 
     assert len(response.json()["contacts"]) == 25
+
+
+def test_an_accept_header_callbell_cannot_serve_is_406(client, organization):
+    response = client.get(URL, HTTP_ACCEPT="text/html")
+
+    assert response.status_code == 406
+    assert response.json() == error("not_acceptable", "Could not satisfy the request Accept header.")
+
+
+def test_null_tags_are_400(client, account, organization):
+    response = post(client, {"identifier": "123456789", "source": "whatsapp", "name": "A", "tags": None})
+
+    assert response.status_code == 400
+    assert response.json() == error("validation_error", "tags must not be null", {"tags": "tags must not be null"})
+    assert not Contact.objects.filter(organization=organization).exists()
+
+
+def test_a_trailing_slash_is_accepted(client, account):
+    response = post(client, fixture("post_contacts_request.json"), path=f"{URL}/")
+
+    assert response.status_code == 200
+    assert Contact.objects.count() == 1
+
+
+def test_patch_within_the_query_budget(client, john, account, django_assert_max_num_queries):
+    client.get(f"{URL}/{john.uuid.hex}")  # the key's last_used_at is written once a minute, not per request
+    body = {
+        "name": "John Q. Doe",
+        "tags": ["VIP", "Interested"],
+        "custom_fields": {"plan": "free"},
+        "assigned_user": "agent@acme.test",
+        "team_uuid": account["sales"].uuid.hex,
+    }
+
+    # Most of these are the service's: the row lock, the membership check, replacing the tag set.
+    with django_assert_max_num_queries(19):
+        response = patch(client, john, body)
+
+    assert response.status_code == 200

@@ -67,7 +67,7 @@ class CallbellContactCreateSerializer(CallbellPayloadSerializer):
     identifier = serializers.CharField(source="phone", error_messages=_messages("identifier"))
     source = serializers.CharField(error_messages=_messages("source"))
     name = serializers.CharField(error_messages=_messages("name"))
-    tags = CallbellTagsField(required=False)
+    tags = CallbellTagsField(required=False, error_messages=_messages("tags", "a list of tag names"))
     custom_fields = serializers.DictField(required=False, error_messages=_messages("custom_fields", "an object"))
     assigned_user = serializers.CharField(
         required=False, allow_null=True, allow_blank=True, error_messages=_messages("assigned_user", "an email")
@@ -110,7 +110,7 @@ class CallbellContactUpdateSerializer(CallbellPayloadSerializer):
         "channel_uuid": "channel_uuid cannot be changed",
     }
 
-    tags = CallbellTagsField(required=False)
+    tags = CallbellTagsField(required=False, error_messages=_messages("tags", "a list of tag names"))
     custom_fields = serializers.DictField(required=False, error_messages=_messages("custom_fields", "an object"))
     name = serializers.CharField(required=False, error_messages=_messages("name"))
     assigned_user = serializers.CharField(required=False, error_messages=_messages("assigned_user", "an email"))

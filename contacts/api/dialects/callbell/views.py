@@ -59,13 +59,14 @@ class CallbellAPIView(DialectAPIView):
             raise ValidationFailed(None, "The request body must be a JSON object")
         return data
 
-    def get_contact(self, raw_uuid: str) -> Contact:
+    def get_contact(self, raw_uuid: str, *, for_rendering: bool = True) -> Contact:
         """The organization's contact with this uuid (32 hex digits or dashed); any other is a 404."""
         try:
             contact_uuid = uuid.UUID(raw_uuid)
         except ValueError:
             raise NotFound(None, "Contact not found") from None
-        contact = callbell_contacts(self.organization).filter(uuid=contact_uuid).first()
+        contacts = callbell_contacts(self.organization) if for_rendering else self.organization.contacts.all()
+        contact = contacts.filter(uuid=contact_uuid).first()
         if contact is None:
             raise NotFound(None, "Contact not found")
         return contact
@@ -119,7 +120,7 @@ class CallbellContactDetailView(CallbellAPIView):
         return Response({"contact": [self.render_contact(self.get_contact(contact_uuid))]})
 
     def patch(self, request: Request, contact_uuid: str) -> Response:
-        contact = self.get_contact(contact_uuid)
+        contact = self.get_contact(contact_uuid, for_rendering=False)
         serializer = CallbellContactUpdateSerializer(data=self.json_object())
         serializer.is_valid(raise_exception=True)
         update_contact(contact, **serializer.service_kwargs(self.organization))
@@ -127,7 +128,7 @@ class CallbellContactDetailView(CallbellAPIView):
         return Response({"contact": [self.render_contact(updated)]})
 
     def delete(self, request: Request, contact_uuid: str) -> Response:
-        delete_contact(self.get_contact(contact_uuid))
+        delete_contact(self.get_contact(contact_uuid, for_rendering=False))
         return Response({"status": "contact was destroyed"})
 
 

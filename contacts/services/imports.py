@@ -185,7 +185,8 @@ def open_csv(binary: IO[bytes], *, encoding: str | None = None, delimiter: str |
     newlines = _check_decodable(binary, encoding)
 
     binary.seek(0)
-    source = CsvSource(binary, encoding, delimiter or ",", [], max(newlines, 1))
+    # Line breaks minus the header's: exact unless values span lines or the last row has no line break.
+    source = CsvSource(binary, encoding, delimiter or ",", [], max(newlines - 1, 1))
     first_line = next(source._lines(), "")
     if delimiter is None:
         source.delimiter = max(_DELIMITERS, key=first_line.count) if any(d in first_line for d in _DELIMITERS) else ","
@@ -426,11 +427,10 @@ class ContactImporter:
                 self._flush(batch)
                 batch = []
         if batch:
-            self._flush(batch)
-        else:
-            self._write_rejections()
-            if self.progress:
-                self.progress(self.result, self.source.estimated_rows)
+            self._write_batch(batch)
+        self._write_rejections()
+        if self.progress:
+            self.progress(self.result, self.result.rows)
         return self.result
 
     def _flush(self, batch: list[_Row]) -> None:

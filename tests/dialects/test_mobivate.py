@@ -650,6 +650,23 @@ def test_update_of_another_organizations_contact_is_unknown(client, other_organi
     assert theirs.alias == "theirs"
 
 
+def test_update_of_a_contact_deleted_meanwhile_is_unknown(client, john, monkeypatch):
+    real_update = contact_services.update_contact
+
+    def delete_then_update(contact, **changes):
+        Contact.objects.filter(pk=contact.pk).delete()
+        return real_update(contact, **changes)
+
+    monkeypatch.setattr(contact_services, "update_contact", delete_then_update)
+
+    response = post_json(client, f"/addressbook/contacts/{john.uuid}", {"alias": "johnny"})
+
+    assert response.status_code == 400
+    assert response.json() == error("ValidationError", 400, "Contact not found")
+    # The whole request rolled back, the concurrent-delete stand-in with it.
+    assert Contact.objects.filter(pk=john.pk, alias="john").exists()
+
+
 # --- delete ---------------------------------------------------------------------------------------------------
 
 

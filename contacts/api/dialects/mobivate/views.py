@@ -115,11 +115,14 @@ class MobivateContactDetailView(MobivateAPIView):
     def post(self, request: Request, reference: str) -> Response:
         contact = self._contact_by_id(reference)
         if contact is None:
-            # Mobivate answers an unknown contact on update with a 400 (NOTES.md, update-contact).
-            raise ValidationFailed("contact_id", "Contact not found")
+            raise _unknown_contact_on_update()
         serializer = MobivateContactUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        contact = contact_services.update_contact(contact, actor=request.user, **serializer.validated_data)
+        try:
+            contact = contact_services.update_contact(contact, actor=request.user, **serializer.validated_data)
+        except ContactNotFound:
+            # Deleted by a concurrent request since the lookup: the same answer as any unknown contact.
+            raise _unknown_contact_on_update() from None
         return Response({"success": True, "record": MobivateContactSerializer(contact).data})
 
     def delete(self, request: Request, reference: str) -> Response:
@@ -143,6 +146,11 @@ class MobivateContactDetailView(MobivateAPIView):
         except ValidationFailed:
             return None
         return Contact.objects.filter(organization=self.organization, phone=phone.e164).first()
+
+
+def _unknown_contact_on_update() -> ValidationFailed:
+    # Mobivate answers an unknown contact on update with a 400, not a 404 (NOTES.md, update-contact).
+    return ValidationFailed("contact_id", "Contact not found")
 
 
 class MobivateNotFoundView(MobivateAPIView):

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
+from contacts.errors import UnknownReference
 from contacts.models import Contact, CustomField, CustomFieldType, Scope
 from contacts.services import credentials
 from contacts.services.contacts import create_contact
@@ -437,6 +438,29 @@ def test_an_unexpected_error_is_a_500_with_a_generic_message(client, organizatio
     assert response.status_code == 500, response.content
     assert response.json() == error(500, "Internal Server Error", "Internal server error")
     assert Contact.objects.count() == 0
+
+
+def test_an_unknown_reference_from_a_service_is_a_422(client, organization, monkeypatch):
+    # No Contactship input can name an unknown reference today (fields are defined on first use); if a
+    # service raises one anyway, it still comes out in Contactship's body.
+    def refuse(**kwargs):
+        raise UnknownReference("custom_fields", "Unknown custom field: notas")
+
+    monkeypatch.setattr("contacts.api.dialects.contactship.views.create_contact", refuse)
+
+    response = post_json(client, raw_fixture("create_basic_request.json"))
+
+    assert response.status_code == 422, response.content
+    assert response.json() == error(422, "Unprocessable Entity", "additional_data: Unknown custom field: notas")
+    assert Contact.objects.count() == 0
+
+
+def test_any_accept_header_gets_json(client, organization):
+    response = client.get(URL, HTTP_ACCEPT="text/html")
+
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == []
 
 
 def test_create_query_budget(client, organization, django_assert_max_num_queries):

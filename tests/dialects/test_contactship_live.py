@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from contacts.models import Contact
+from contacts.models import Contact, CustomField
 
 FIXTURES = Path(__file__).parent / "fixtures" / "contactship"
 CONTRACT_BASE_URL = "https://api.contactship.ai"
@@ -67,10 +68,12 @@ def test_the_contract_javascript_fetch_example_creates_the_contact(live_server, 
 
 
 @pytest.mark.postgres
-def test_concurrent_creates_of_one_phone_end_as_one_row_and_409s(live_server, api_key, organization):
+@pytest.mark.parametrize("example", ["create_basic_request.json", "create_complete_request.json"])
+def test_concurrent_creates_of_one_phone_end_as_one_row_and_409s(live_server, api_key, organization, example):
     workers = 20
     barrier = threading.Barrier(workers)
-    body = {"phone_number": "+12124567890", "full_name": "Juan Pérez"}
+    # The complete example also defines its two additional_data fields concurrently.
+    body = json.loads((FIXTURES / example).read_text(encoding="utf-8"))
 
     def create(index: int) -> requests.Response:
         barrier.wait(timeout=30)
@@ -96,3 +99,4 @@ def test_concurrent_creates_of_one_phone_end_as_one_row_and_409s(live_server, ap
         else:
             assert re.fullmatch(UUID, response.json()["id"])
     assert Contact.objects.filter(organization=organization).count() == 1
+    assert CustomField.objects.filter(organization=organization).count() == len(body.get("additional_data", []))

@@ -883,6 +883,20 @@ def test_delete_contact(awal, organization):
     assert not Contact.objects.exists()
 
 
+def test_accept_header_excluding_json_is_406(awal):
+    response = awal.get("/contacts", headers={"Accept": "text/html"})
+
+    assert response.status_code == 406
+    assert_matches(response.json(), error("not_acceptable", "Could not satisfy the request Accept header."))
+
+
+def test_request_id_header_matches_the_error_body(awal):
+    response = awal.get("/contacts", headers={"X-Domain": None})
+
+    assert response.status_code == 400
+    assert response["X-Request-ID"] == response.json()["request_id"]
+
+
 def test_unknown_contact_id_is_404(awal):
     response = awal.get("/contacts/999999")
 
@@ -897,6 +911,7 @@ def test_unknown_path_is_404_in_awal_body(api_client):
     assert response.status_code == 404
     assert_matches(response.json(), error("resource_not_found", "No Awal endpoint at POST /awal/nowhere/at/all"))
     assert response["X-RateLimit-Limit"] == "100"
+    assert "Allow" not in response
 
 
 def test_non_integer_contact_id_is_404(awal):
@@ -914,6 +929,7 @@ def test_undocumented_method_is_405(awal, method, path):
 
     assert response.status_code == 405
     assert_matches(response.json(), error("method_not_allowed", f'Method "{method}" not allowed.'))
+    assert response["Allow"] == ("GET, PATCH, DELETE, HEAD" if path == "/contacts/1" else "GET, POST, HEAD")
 
 
 # Organization scoping.

@@ -61,6 +61,11 @@ class AwalAPIView(DialectAPIView):
     def throttle_scope(self) -> str:
         return throttle_scope_for(self.request.method)
 
+    @property
+    def allowed_methods(self) -> list[str]:
+        # OPTIONS is answered with a 405 (see metadata_class), so the Allow header must not offer it.
+        return [method for method in super().allowed_methods if method != "OPTIONS"]
+
     def dispatch(self, request, *args, **kwargs):
         self.request_id = f"req_{uuid.uuid4().hex}"
         self._throttles: list = []
@@ -217,3 +222,9 @@ class AwalUnknownPathView(AwalAPIView):
     def initial(self, request: Request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)
         raise NotFound(None, f"No Awal endpoint at {request.method} {request.path}")
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        # No method exists at an unknown path; an Allow header would suggest otherwise.
+        del response["Allow"]
+        return response

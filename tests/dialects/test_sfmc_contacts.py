@@ -678,3 +678,57 @@ def test_patch_needs_the_update_scope(api_client, oauth_client, organization):
 
     assert response.status_code == 403
     assert response.json()["errorcode"] == 20002
+
+
+def test_identity_longer_than_255_characters_fails(sfmc):
+    body = {
+        "contactKey": "acruz@example.com",
+        "attributeSets": [attribute_set("MobilePush Demographics", Device_ID="d" * 256, Application="app")],
+    }
+    _post_fails(
+        sfmc, body, ("InvalidAttributeValue", "MobilePush Demographics.Device ID must be at most 255 characters")
+    )
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        pytest.param({"GroupConnect LINE Addresses": "hand-edited", "Email Addresses": []}, id="odd-sets"),
+        pytest.param(["not", "an", "object"], id="not-an-object"),
+    ],
+)
+def test_patch_copes_with_hand_edited_attributes(sfmc, organization, stored):
+    contact = ContactFactory(organization=organization, contact_key="acruz@example.com", attributes=stored)
+    body = {
+        "contactKey": "acruz@example.com",
+        "attributeSets": [email_set()],
+    }
+
+    response = sfmc.patch(URL, body, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["operationStatus"] == "OK"
+    contact.refresh_from_db()
+    assert contact.attributes["Email Addresses"] == [{"Email Address": "acruz@example.com", "HTML Enabled": True}]
+
+
+def test_patch_against_a_hand_edited_line_address_reports_the_mismatch(sfmc, organization):
+    ContactFactory(
+        organization=organization,
+        contact_key="acruz@example.com",
+        attributes={"Email Addresses": [{"Email Address": "a@example.com"}], "GroupConnect LINE Addresses": "x"},
+    )
+    body = {
+        "contactKey": "acruz@example.com",
+        "attributeSets": [attribute_set("GroupConnect LINE Subscriptions", Address_ID="l", Channel_ID="c")],
+    }
+
+    response = sfmc.patch(URL, body, format="json")
+
+    assert response.status_code == 200
+    assert response.json() == fail_body(
+        (
+            "LINEAddressIDMismatch",
+            "GroupConnect LINE Subscriptions.Address ID must equal GroupConnect LINE Addresses.Address ID",
+        )
+    )

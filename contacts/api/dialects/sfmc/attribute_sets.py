@@ -28,6 +28,8 @@ LINE_SUBSCRIPTIONS = "GroupConnect LINE Subscriptions"
 LINE_DEMOGRAPHICS = "GroupConnect LINE Demographics"
 
 CONTACT_KEY_MAX_LENGTH = 255
+# Attributes that become a channel identity's external id (a 255-character column).
+_IDENTITY_ATTRIBUTES = {(MOBILEPUSH_DEMOGRAPHICS, "Device ID"), (LINE_ADDRESSES, "Address ID")}
 
 # Stable ids for the definitions listing: the same on every server, derived from the set and attribute names.
 _DEFINITION_NAMESPACE = uuid.UUID("5f0b7a52-6c1e-4d0e-9a54-2f4d6b1c9e11")
@@ -277,6 +279,11 @@ def _check_item(
             parsed.violations.append(Violation("InvalidAttributeValue", f"{name}.HTML Enabled must be true or false"))
         else:
             item["HTML Enabled"] = flag
+    for set_name, attribute in _IDENTITY_ATTRIBUTES:
+        if name == set_name and len(_text(item.get(attribute))) > 255:
+            parsed.violations.append(
+                Violation("InvalidAttributeValue", f"{name}.{attribute} must be at most 255 characters")
+            )
     locale = item.get("Locale") if name == MOBILECONNECT_DEMOGRAPHICS else None
     if locale not in (None, "") and locale_region(locale) is None:
         parsed.violations.append(
@@ -330,13 +337,20 @@ def dependency_violations(sets: Mapping[str, Any]) -> list[Violation]:
             )
         )
     if LINE_ADDRESSES in sets:
-        address = sets[LINE_ADDRESSES][0].get("Address ID")
+        address = _first(sets, LINE_ADDRESSES).get("Address ID")
         for other in (LINE_SUBSCRIPTIONS, LINE_DEMOGRAPHICS):
-            if other in sets and sets[other][0].get("Address ID") != address:
+            if other in sets and _first(sets, other).get("Address ID") != address:
                 violations.append(
                     Violation("LINEAddressIDMismatch", f"{other}.Address ID must equal {LINE_ADDRESSES}.Address ID")
                 )
     return violations
+
+
+def _first(sets: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    """The set's first item; stored sets edited by hand may not have the shape requests have."""
+    items = sets.get(name)
+    first = items[0] if isinstance(items, list) and items else None
+    return first if isinstance(first, Mapping) else {}
 
 
 def canonical_fields(sets: Mapping[str, list[dict[str, Any]]]) -> dict[str, Any]:
@@ -409,7 +423,7 @@ def save_channel_identities(contact: Contact, identities: Mapping[str, list[Iden
                         organization_id=contact.organization_id,
                         contact=contact,
                         channel=identity.channel,
-                        external_id=identity.external_id[:255],
+                        external_id=identity.external_id,
                         details=identity.details,
                     )
                     for identity in unique.values()

@@ -167,7 +167,7 @@ class SfmcContactsView(SfmcAPIView):
             if missing:
                 parsed.violations.append(missing)
         # A create must stand on its own; an update is checked against the sets the contact will end up with.
-        sets = parsed.sets if creating or contact is None else {**contact.attributes, **parsed.sets}
+        sets = parsed.sets if creating or contact is None else {**_stored_sets(contact), **parsed.sets}
         violations = list(parsed.violations)
         if parsed.sets_readable:
             violations += attribute_sets.dependency_violations(sets)
@@ -182,7 +182,7 @@ class SfmcContactsView(SfmcAPIView):
             if not is_new:
                 if creating and not request.user.has_scope(Scope.CONTACTS_UPDATE):
                     raise PermissionDenied(Scope.CONTACTS_UPDATE)
-                attributes = {**contact.attributes, **parsed.sets}
+                attributes = {**_stored_sets(contact), **parsed.sets}
                 contact = update_contact(contact, attributes=attributes, **fields)
             attribute_sets.save_channel_identities(
                 contact, attribute_sets.channel_identities(parsed.sets), replace=not is_new
@@ -225,6 +225,11 @@ class SfmcContactsView(SfmcAPIView):
                 raise
             return Contact.objects.get(organization=self.organization, contact_key=parsed.contact_key), False
         return contact, True
+
+
+def _stored_sets(contact: Contact) -> dict[str, Any]:
+    # Attributes can be edited in the admin; anything but an object is treated as no sets.
+    return dict(contact.attributes) if isinstance(contact.attributes, dict) else {}
 
 
 def _violation(error: ValidationFailed | Conflict) -> Violation:

@@ -1,0 +1,71 @@
+"""Two SFMC creates of the same new contactKey racing: one contact, one create and one update, never a 500."""
+
+import threading
+from unittest import mock
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from contacts.api.dialects.sfmc import views
+from contacts.models import Contact
+from contacts.models.credentials import ALL_SCOPES
+from contacts.services import credentials
+from tests.factories import OrganizationFactory
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_creates_of_one_new_key_end_as_one_contact():
+    organization = OrganizationFactory(slug="sfmc-race")
+    client, _ = credentials.create_oauth_client(organization=organization, name="race", client_id="race", secret="s")
+    _, token = credentials.issue_access_token(client, scopes=ALL_SCOPES, scope_text="")
+    # Both requests must have looked the key up (and found nothing) before either inserts.
+    barrier = threading.Barrier(2)
+    real_create = views.create_contact
+
+    def create_after_both_looked(**kwargs):
+        barrier.wait(timeout=10)
+        return real_create(**kwargs)
+
+    outcomes: list = []
+    lock = threading.Lock()
+
+    def post(address: str) -> None:
+        body = {
+            "contactKey": "racer",
+            "attributeSets": [
+                {
+                    "name": "Email Addresses",
+                    "items": [
+                        {
+                            "values": [
+                                {"name": "Email Address", "value": address},
+                                {"name": "HTML Enabled", "value": True},
+                            ]
+                        }
+                    ],
+                }
+            ],
+        }
+        try:
+            response = APIClient().post(
+                "/sfmc/contacts/v1/contacts", body, format="json", HTTP_AUTHORIZATION=f"Bearer {token}"
+            )
+            result = (response.status_code, response.json().get("isNewContactKey"))
+        except Exception as exc:  # reported by the assertion below
+            result = ("error", repr(exc))
+        finally:
+            connection.close()
+        with lock:
+            outcomes.append(result)
+
+    with mock.patch.object(views, "create_contact", create_after_both_looked):
+        threads = [threading.Thread(target=post, args=(f"r{i}@example.com",)) for i in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+
+    assert sorted(outcomes) == [(200, False), (200, True)]
+    assert Contact.objects.filter(organization=organization, contact_key="racer").count() == 1

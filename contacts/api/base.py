@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from rest_framework.exceptions import ParseError
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -25,6 +28,20 @@ class HasRequiredScope(BasePermission):
         return True
 
 
+class GuardedParser:
+    """Wraps a DRF parser so pathological input is a 400, not a 500 (deep nesting raises RecursionError)."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.media_type = inner.media_type
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return self.inner.parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError("The request body is nested too deeply") from None
+
+
 class DialectAPIView(APIView):
     """Subclasses set `authentication_classes`, `throttle_scope`, `required_scopes` and `render_error`."""
 
@@ -36,6 +53,21 @@ class DialectAPIView(APIView):
     @property
     def organization(self):
         return self.request.user.organization
+
+    def get_parsers(self):
+        return [GuardedParser(parser) for parser in super().get_parsers()]
+
+    def initial(self, request: Request, *args, **kwargs) -> None:
+        # DRF reads the body stream itself, which skips Django's DATA_UPLOAD_MAX_MEMORY_SIZE check; the
+        # declared length is what Django's stream will read, so refusing on it is enough.
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if limit is not None and length > limit:
+            raise RequestDataTooBig("The request body is too large")
+        super().initial(request, *args, **kwargs)
 
     def render_error(self, error: ApiError) -> Response:
         raise NotImplementedError

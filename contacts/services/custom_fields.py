@@ -10,7 +10,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import EmailValidator, URLValidator
-from django.db import IntegrityError, transaction
 
 from contacts.errors import UnknownReference, ValidationFailed
 from contacts.models import CustomField, CustomFieldType, Organization
@@ -137,19 +136,18 @@ def define_custom_fields(
                 field, f"Custom field {key} is already defined as {existing[key].field_type}, not {kind}"
             )
     missing = [key for key in types if key not in existing]
-    for key in missing:
-        try:
-            with transaction.atomic():
-                existing[key] = CustomField.objects.create(
-                    organization=organization, key=key, label=key, field_type=types[key]
-                )
-        except IntegrityError:
-            # Defined by a concurrent request a moment ago: use theirs.
-            existing[key] = CustomField.objects.get(organization=organization, key=key)
-            if existing[key].field_type != types[key]:
+    if missing:
+        # One insert for all new keys; a key defined concurrently by another request is kept as theirs.
+        CustomField.objects.bulk_create(
+            [CustomField(organization=organization, key=key, label=key, field_type=types[key]) for key in missing],
+            ignore_conflicts=True,
+        )
+        for definition in CustomField.objects.filter(organization=organization, key__in=missing):
+            if definition.field_type != types[definition.key]:
                 raise ValidationFailed(
-                    field, f"Custom field {key} is already defined as {existing[key].field_type}"
-                ) from None
+                    field, f"Custom field {definition.key} is already defined as {definition.field_type}"
+                )
+            existing[definition.key] = definition
     return existing
 
 

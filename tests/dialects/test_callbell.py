@@ -387,6 +387,13 @@ def test_create_without_the_required_parameters_is_400(client, account, organiza
         ({"note": "x" * 1001}, {"note": "note must be at most 1000 characters"}),
         ({"channel_uuid": "main"}, {"channel_uuid": "channel_uuid must be a UUID"}),
         ({"email": "a@b.test"}, {"email": "Unknown parameter email"}),
+        ({"tags": ["a\x00b"]}, {"tags": "tags must not contain NUL characters"}),
+        (
+            {"custom_fields": {"Billing Address": "a\x00b"}},
+            {"custom_fields": "custom_fields must not contain NUL characters"},
+        ),
+        ({"custom_fields": {"a\x00b": "x"}}, {"custom_fields": "custom_fields must not contain NUL characters"}),
+        ({"note": "a\x00b"}, {"note": "Null characters are not allowed."}),
     ],
     ids=[
         "identifier-letters",
@@ -400,6 +407,10 @@ def test_create_without_the_required_parameters_is_400(client, account, organiza
         "note-too-long",
         "channel-uuid",
         "unknown-parameter",
+        "nul-in-tags",
+        "nul-in-custom-field-value",
+        "nul-in-custom-field-name",
+        "nul-in-note",
     ],
 )
 def test_create_with_an_invalid_parameter_is_400(client, account, organization, extra, details):
@@ -946,7 +957,7 @@ def test_list_pages_hold_25_contacts_in_a_stable_order(client, organization):
     assert first_without_page == pages[0]
 
 
-@pytest.mark.parametrize("page", ["0", "-1", "abc", "1.5", "1000000000"])
+@pytest.mark.parametrize("page", ["0", "-1", "abc", "1.5", "1000000000", "\u00b2"])
 def test_list_with_a_bad_page_is_400(client, organization, page):
     response = client.get(URL, {"page": page})
 
@@ -995,8 +1006,10 @@ def test_list_filters_combine(client, organization, account):
             },
         ),
         ({"team_uuid": "support"}, {"team_uuid": "team_uuid must be a UUID"}),
+        ({"tags": "vip,a\x00b"}, {"tags": "tags must not contain NUL characters"}),
+        ({"tags": ",".join(f"t{i}" for i in range(51))}, {"tags": "tags accepts at most 50 tags"}),
     ],
-    ids=["source", "team-uuid"],
+    ids=["source", "team-uuid", "nul", "too-many-tags"],
 )
 def test_list_with_a_bad_filter_is_400(client, organization, params, details):
     response = client.get(URL, params)

@@ -73,9 +73,13 @@ def plan_field(organization):
 
 def test_auto_mapping_recognizes_common_names_custom_fields_and_ignores_the_rest(organization, plan_field):
     CustomFieldFactory(organization=organization, key="CITY")
-    header = ["MSISDN", "Full Name", "E-mail", "labels", "cf:plan", "city", "created_at", "Favourite color", "mobile"]
+    header = [
+        "line", "MSISDN", "Full Name", "E-mail", "labels", "cf:plan", "city", "created_at", "Favourite color", "mobile",
+        "error",
+    ]  # fmt: skip
 
     assert auto_mapping(organization, header) == {
+        "line": "",  # error reports re-import after fixing
         "MSISDN": "phone",
         "Full Name": "full_name",
         "E-mail": "email",
@@ -85,6 +89,7 @@ def test_auto_mapping_recognizes_common_names_custom_fields_and_ignores_the_rest
         "created_at": "",
         "Favourite color": "",
         "mobile": "",  # the phone is already taken by MSISDN
+        "error": "",
     }
 
 

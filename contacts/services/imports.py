@@ -254,7 +254,9 @@ def auto_mapping(organization: Organization, header: Sequence[str]) -> dict[str,
     taken: set[str] = set()
     for column in header:
         normalized = normalize_header(column)
-        if column.lower().startswith(CUSTOM_FIELD_PREFIX):
+        if normalized in IGNORED_COLUMNS:
+            target = IGNORE
+        elif column.lower().startswith(CUSTOM_FIELD_PREFIX):
             target = CUSTOM_FIELD_PREFIX + column[len(CUSTOM_FIELD_PREFIX) :].strip()
         elif normalized in FIELD_SYNONYMS:
             target = FIELD_SYNONYMS[normalized]

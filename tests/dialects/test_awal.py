@@ -485,6 +485,24 @@ def test_create_with_malformed_multipart_is_400(awal):
     )
 
 
+def test_too_many_form_fields_is_400(awal, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 5
+    fields = {"name": "Omar", "phone": "966501234568", **{f"extra{i}": "x" for i in range(5)}}
+
+    response = awal.create(fields)
+
+    assert response.status_code == 400
+    assert_matches(
+        response.json(),
+        error(
+            "malformed_request",
+            "Malformed request body: The number of GET/POST parameters exceeded "
+            "settings.DATA_UPLOAD_MAX_NUMBER_FIELDS.",
+        ),
+    )
+    assert not Contact.objects.exists()
+
+
 def test_create_with_urlencoded_form_works(awal):
     body = b"name=Omar&phone=966501234568&is_favorite=false"
 

@@ -131,7 +131,7 @@ def copy_contacts(connection, org, rows: int, branches) -> None:
                     "",
                     "",
                     "",
-                    i % 50 == 0,
+                    rng.random() < 0.02,
                     SOURCES[i % len(SOURCES)],
                     "",
                     "https://cdn.example.com/a.png" if i % 3 == 0 else "",

@@ -177,8 +177,20 @@ class Contact(models.Model):
             models.Index(fields=["organization", "-created_at", "-id"], name="contact_org_created"),
             models.Index(fields=["organization", "email"], name="contact_org_email"),
             models.Index(fields=["organization", "name"], name="contact_org_name"),
-            models.Index(fields=["organization", "source"], name="contact_org_source"),
-            models.Index(fields=["organization", "is_favorite"], name="contact_org_favorite"),
+            # Each admin filter has an index that also yields the list's order, so a page of a selective
+            # filter does not walk the whole organization in created order looking for matches.
+            models.Index(fields=["organization", "source", "-created_at", "-id"], name="contact_org_source_created"),
+            models.Index(
+                fields=["organization", "is_favorite", "-created_at", "-id"], name="contact_org_favorite_created"
+            ),
+            models.Index(fields=["organization", "branch", "-created_at", "-id"], name="contact_org_branch_created"),
+            models.Index(fields=["organization", "team", "-created_at", "-id"], name="contact_org_team_created"),
+            models.Index(
+                fields=["organization", "assigned_user", "-created_at", "-id"], name="contact_org_assignee_created"
+            ),
+            models.Index(
+                fields=["organization", "phone_valid", "-created_at", "-id"], name="contact_org_phonevalid_created"
+            ),
         ]
 
     def __str__(self) -> str:

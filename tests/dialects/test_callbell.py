@@ -1083,3 +1083,13 @@ def test_patch_within_the_query_budget(client, john, account, django_assert_max_
         response = patch(client, john, body)
 
     assert response.status_code == 200
+
+
+def test_a_body_over_the_upload_limit_is_413(client, account, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+
+    response = post(client, {"identifier": "123456789", "source": "whatsapp", "name": "A", "note": "x" * 2000})
+
+    assert response.status_code == 413
+    assert response.json() == error("payload_too_large", "The request body is too large")
+    assert not Contact.objects.exists()

@@ -78,7 +78,7 @@ class CallbellAPIView(DialectAPIView):
 class CallbellContactListView(CallbellAPIView):
     """`GET /v1/contacts` (25 a page, filters combine) and `POST /v1/contacts`."""
 
-    required_scopes = {"GET": Scope.CONTACTS_READ, "POST": Scope.CONTACTS_CREATE}
+    required_scopes = {"GET": Scope.CONTACTS_READ, "HEAD": Scope.CONTACTS_READ, "POST": Scope.CONTACTS_CREATE}
 
     def get(self, request: Request) -> Response:
         contacts = callbell_contacts(self.organization)
@@ -122,6 +122,7 @@ class CallbellContactDetailView(CallbellAPIView):
 
     required_scopes = {
         "GET": Scope.CONTACTS_READ,
+        "HEAD": Scope.CONTACTS_READ,
         "PATCH": Scope.CONTACTS_UPDATE,
         "DELETE": Scope.CONTACTS_DELETE,
     }
@@ -145,7 +146,7 @@ class CallbellContactDetailView(CallbellAPIView):
 class CallbellContactByPhoneView(CallbellAPIView):
     """`GET /v1/contacts/phone/{number}`: the number is read by the same policy as `identifier` on create."""
 
-    required_scopes = {"GET": Scope.CONTACTS_READ}
+    required_scopes = {"GET": Scope.CONTACTS_READ, "HEAD": Scope.CONTACTS_READ}
 
     def get(self, request: Request, number: str) -> Response:
         if request.query_params.get("channel_uuid"):

@@ -732,3 +732,26 @@ def test_patch_against_a_hand_edited_line_address_reports_the_mismatch(sfmc, org
             "GroupConnect LINE Subscriptions.Address ID must equal GroupConnect LINE Addresses.Address ID",
         )
     )
+
+
+def test_patch_with_a_bad_value_still_checks_rules_against_the_contacts_sets(sfmc, organization):
+    ContactFactory(
+        organization=organization,
+        contact_key="acruz@example.com",
+        attributes={"Email Addresses": [{"Email Address": "acruz@example.com", "HTML Enabled": True}]},
+    )
+    body = {
+        "contactKey": "acruz@example.com",
+        "attributeSets": [
+            attribute_set("Email Demographics", First_Name="Angela"),
+            attribute_set("MobileConnect Demographics", Mobile_Number="3175315555", Locale="Atlantis"),
+        ],
+    }
+
+    response = sfmc.patch(URL, body, format="json")
+
+    # Email Demographics is fine: the contact has Email Addresses. Only the locale is reported.
+    assert response.status_code == 200
+    assert response.json() == fail_body(
+        ("InvalidAttributeValue", "MobileConnect Demographics.Locale must be a country code such as US or en_US")
+    )

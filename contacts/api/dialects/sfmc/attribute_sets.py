@@ -143,6 +143,8 @@ class ContactRequest:
     violations: list[Violation] = field(default_factory=list)
     # False when some set could not be read at all: the dependency rules would then only add noise.
     sets_readable: bool = True
+    # False when contactKey/contactID are missing or unreadable, so no contact can be looked up.
+    target_readable: bool = True
 
 
 def parse_contact_request(data: Mapping[str, Any]) -> ContactRequest:
@@ -174,6 +176,7 @@ def _parse_target(data: Mapping[str, Any], parsed: ContactRequest) -> None:
             parsed.violations.append(Violation("InvalidContactID", "contactID must be a positive integer"))
     if key is None and contact_id is None:
         parsed.violations.append(Violation("ContactKeyRequired", "You must provide either contactKey or contactID"))
+    parsed.target_readable = not parsed.violations
 
 
 def positive_integer(value: Any) -> int | None:

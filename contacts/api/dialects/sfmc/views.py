@@ -162,14 +162,15 @@ class SfmcContactsView(SfmcAPIView):
         failure_status = 400 if creating else 200
         parsed = attribute_sets.parse_contact_request(serializers.require_object(request.data))
         contact = None
-        if not parsed.violations:
+        violations = list(parsed.violations)
+        if parsed.target_readable:
             contact, missing = self._target(parsed, creating=creating)
             if missing:
-                parsed.violations.append(missing)
-        # A create must stand on its own; an update is checked against the sets the contact will end up with.
-        sets = parsed.sets if creating or contact is None else {**_stored_sets(contact), **parsed.sets}
-        violations = list(parsed.violations)
-        if parsed.sets_readable:
+                violations.append(missing)
+        # A create must stand on its own; an update is checked against the sets the contact will end up with,
+        # so without a contact there is nothing to check an update against.
+        if parsed.sets_readable and (creating or contact is not None):
+            sets = parsed.sets if creating else {**_stored_sets(contact), **parsed.sets}
             violations += attribute_sets.dependency_violations(sets)
         if violations:
             raise ContactOperationFailed(parsed, violations, failure_status)

@@ -157,3 +157,21 @@ def test_update_of_a_contact_deleted_meanwhile_is_not_found(organization):
     Contact.objects.filter(pk=contact.pk).delete()
     with pytest.raises(NotFound):
         update_contact(contact, name="ghost")
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"tags": ["bad\x00tag"]},
+        {"custom_fields": {"CITY": "Lon\x00don"}, "custom_field_types": {"CITY": "text"}},
+        {"custom_fields": {"CI\x00TY": "London"}, "custom_field_types": {"CI\x00TY": "text"}},
+        {"groups": ["bad\x00group"]},
+        {"name": "nul\x00name"},
+    ],
+)
+def test_nul_characters_are_rejected_before_the_database(organization, kwargs):
+    with pytest.raises(ValidationFailed):
+        create_contact(organization=organization, **kwargs)
+    assert Contact.objects.count() == 0
+    assert Tag.objects.count() == 0
+    assert CustomField.objects.count() == 0

@@ -389,6 +389,8 @@ def _resolve_tags(organization: Organization, refs: Sequence[str | Tag], create_
             continue
         if not isinstance(ref, str) or not ref.strip():
             raise ValidationFailed("tags", "Each tag must be a non-empty string")
+        if "\x00" in ref:
+            raise ValidationFailed("tags", "A tag name contains a NUL character")
         if len(ref.strip()) > 100:
             raise ValidationFailed("tags", "A tag name is at most 100 characters")
         names.setdefault(ref.strip().lower(), ref.strip())
@@ -424,7 +426,7 @@ def _resolve_groups(
             result.append(ref)
         elif isinstance(ref, int) and not isinstance(ref, bool):
             result.append(resolve_group(organization, ref, field="groups"))
-        elif isinstance(ref, str) and ref.strip():
+        elif isinstance(ref, str) and ref.strip() and "\x00" not in ref:
             names.append(ref.strip())
         else:
             raise ValidationFailed("groups", "Each group must be a name or an id")

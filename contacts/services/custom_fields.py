@@ -35,6 +35,9 @@ def clean_custom_field_value(definition: CustomField, value: Any) -> JsonValue:
         if isinstance(value, (dict, list, bool)):
             raise ValidationFailed(field, f"{definition.key} must be text")
         text = str(value)
+        if "\x00" in text:
+            # PostgreSQL's jsonb cannot store NUL: refuse it here rather than fail in the database.
+            raise ValidationFailed(field, f"{definition.key} contains a NUL character")
         if len(text) > MAX_TEXT_LENGTH:
             raise ValidationFailed(field, f"{definition.key} is longer than {MAX_TEXT_LENGTH} characters")
         return text
@@ -125,12 +128,13 @@ def define_custom_fields(
 ) -> dict[str, CustomField]:
     """Return definitions for `types` ({key: type}), creating missing ones; a key already defined with
     another type is a `ValidationFailed`. One query when all exist."""
-    existing = {cf.key: cf for cf in CustomField.objects.filter(organization=organization, key__in=list(types))}
     for key, kind in types.items():
         if kind not in CustomFieldType.values:
             raise ValidationFailed(field, f"Unknown custom field type {kind!r} for {key}")
-        if len(key) > 100 or not key.strip():
-            raise ValidationFailed(field, f"Custom field name {key[:100]!r} must be 1 to 100 characters")
+        if len(key) > 100 or not key.strip() or "\x00" in key:
+            raise ValidationFailed(field, f"Custom field name {key[:100]!r} must be 1 to 100 characters, without NUL")
+    existing = {cf.key: cf for cf in CustomField.objects.filter(organization=organization, key__in=list(types))}
+    for key, kind in types.items():
         if key in existing and existing[key].field_type != kind:
             raise ValidationFailed(
                 field, f"Custom field {key} is already defined as {existing[key].field_type}, not {kind}"
@@ -162,6 +166,8 @@ def clean_custom_fields(
         raise ValidationFailed("custom_fields", "custom_fields must be an object")
     if definitions is None:
         definitions = {cf.key: cf for cf in CustomField.objects.filter(organization=organization, key__in=list(values))}
+    if any("\x00" in str(key) or "\x00" in str(value) for key, value in values.items()):
+        raise ValidationFailed("custom_fields", "custom_fields contains a NUL character")
     unknown = [key for key in values if key not in definitions]
     if unknown:
         raise UnknownReference(

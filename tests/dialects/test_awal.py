@@ -439,6 +439,29 @@ def test_create_with_unknown_phone_number_id_is_404(awal):
     assert not Contact.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "query", "field", "message"),
+    [
+        ("POST", "/contacts", "phone_number_id=12%003", "phone_number_id", "Null characters are not allowed."),
+        ("GET", "/contacts", "search=a%00b", "search", "Null characters are not allowed."),
+        ("GET", "/contacts/1", "phone_number_id=%00", "phone_number_id", "Null characters are not allowed."),
+    ],
+    ids=["create", "list", "get"],
+)
+def test_nul_characters_in_the_query_are_422(awal, method, path, query, field, message):
+    response = awal.request(method, path, query=query, body=encode_form({"name": "Omar", "phone": "966501234568"}))
+
+    assert response.status_code == 422
+    assert_matches(response.json(), error("validation_failed", message, {field: message}))
+    assert not Contact.objects.exists()
+
+
+def test_nul_character_in_client_id_is_401(awal):
+    response = awal.get("/contacts", headers={"X-Client-ID": "acme\x00client"})
+
+    assert_auth_failed(response, AUTH_FAILED_SIGNATURE)
+
+
 def test_create_duplicate_phone_is_409(awal, organization):
     ContactFactory(organization=organization, phone="+966501234568")
 

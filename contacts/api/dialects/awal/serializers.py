@@ -86,8 +86,13 @@ class AwalContactFormSerializer(serializers.Serializer):
         return arguments
 
 
-class AwalContactListQuerySerializer(serializers.Serializer):
-    phone_number_id = serializers.CharField(required=False)
+class AwalSenderQuerySerializer(serializers.Serializer):
+    """The `phone_number_id` query parameter every endpoint accepts."""
+
+    phone_number_id = serializers.CharField(required=False, allow_blank=True)
+
+
+class AwalContactListQuerySerializer(AwalSenderQuerySerializer):
     search = serializers.CharField(required=False, allow_blank=True)
     page = serializers.IntegerField(required=False, min_value=1, max_value=1_000_000, default=1)
     per_page = serializers.IntegerField(required=False, min_value=1, max_value=MAX_PER_PAGE, default=DEFAULT_PER_PAGE)

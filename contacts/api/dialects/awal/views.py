@@ -27,6 +27,7 @@ from contacts.api.dialects.awal.serializers import (
     AwalContactFormSerializer,
     AwalContactListQuerySerializer,
     AwalContactSerializer,
+    AwalSenderQuerySerializer,
 )
 from contacts.api.dialects.awal.throttling import (
     AwalRateThrottle,
@@ -105,9 +106,12 @@ class AwalAPIView(DialectAPIView):
 
     # Shared by the endpoints.
 
-    def check_sender_number(self, phone_number_id: str | None, *, required: bool) -> None:
-        """`phone_number_id` must name one of the organization's sender numbers (NOTES: else 404)."""
-        if phone_number_id in (None, ""):
+    def check_sender_number(self, *, required: bool) -> None:
+        """`phone_number_id`, when given, must name one of the organization's sender numbers (NOTES: else 404)."""
+        query = AwalSenderQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        phone_number_id = query.validated_data.get("phone_number_id")
+        if not phone_number_id:
             if required:
                 raise AwalError(
                     422,
@@ -151,12 +155,12 @@ class AwalContactListView(AwalAPIView):
         query = AwalContactListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
-        self.check_sender_number(params.get("phone_number_id"), required=False)
+        self.check_sender_number(required=False)
         contacts = self.contacts().order_by("-created_at", "-id")
         search = params.get("search", "").strip()
         if search:
             matches = Q(name__icontains=search) | Q(full_name__icontains=search) | Q(email__icontains=search)
-            digits = "".join(ch for ch in search if ch.isdigit())
+            digits = "".join(ch for ch in search if ch in "0123456789")
             if digits:
                 matches |= Q(phone__contains=digits)
             contacts = contacts.filter(matches)
@@ -175,7 +179,7 @@ class AwalContactListView(AwalAPIView):
         )
 
     def post(self, request: Request) -> Response:
-        self.check_sender_number(request.query_params.get("phone_number_id"), required=True)
+        self.check_sender_number(required=True)
         form = AwalContactFormSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         arguments = form.service_arguments(self.organization)
@@ -189,11 +193,11 @@ class AwalContactDetailView(AwalAPIView):
     """`GET`, `PATCH` (form-data, partial) and `DELETE /contacts/{id}`."""
 
     def get(self, request: Request, contact_id: int) -> Response:
-        self.check_sender_number(request.query_params.get("phone_number_id"), required=False)
+        self.check_sender_number(required=False)
         return self.envelope("Contact retrieved successfully", self.render_contact(self.get_contact(contact_id)))
 
     def patch(self, request: Request, contact_id: int) -> Response:
-        self.check_sender_number(request.query_params.get("phone_number_id"), required=False)
+        self.check_sender_number(required=False)
         contact = self.get_contact(contact_id)
         form = AwalContactFormSerializer(data=request.data, partial=True)
         form.is_valid(raise_exception=True)
@@ -207,7 +211,7 @@ class AwalContactDetailView(AwalAPIView):
         return self.envelope("Contact updated successfully", self.render_contact(updated))
 
     def delete(self, request: Request, contact_id: int) -> Response:
-        self.check_sender_number(request.query_params.get("phone_number_id"), required=False)
+        self.check_sender_number(required=False)
         delete_contact(self.get_contact(contact_id), actor=request.user)
         return self.envelope("Contact deleted successfully")
 

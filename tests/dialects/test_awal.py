@@ -902,6 +902,25 @@ def test_patch_duplicate_phone_is_409_and_changes_nothing(awal, organization):
     assert (contact.name, contact.phone_e164) == ("Keep", "+966501113333")
 
 
+def test_patch_of_a_contact_deleted_meanwhile_is_404(awal, organization, monkeypatch):
+    from contacts.api.dialects.awal import views
+
+    contact = ContactFactory(organization=organization)
+    real_update = views.update_contact
+
+    def delete_first(target, **changes):
+        Contact.objects.filter(pk=target.pk).delete()
+        return real_update(target, **changes)
+
+    monkeypatch.setattr(views, "update_contact", delete_first)
+
+    response = awal.patch(contact.pk, {"name": "Late"})
+
+    assert response.status_code == 404
+    message = f"Contact {contact.pk} not found"
+    assert_matches(response.json(), error("resource_not_found", message, {"id": message}))
+
+
 def test_patch_blank_name_is_422(awal, organization):
     contact = ContactFactory(organization=organization)
 

@@ -202,7 +202,11 @@ class AwalContactDetailView(AwalAPIView):
         form = AwalContactFormSerializer(data=request.data, partial=True)
         form.is_valid(raise_exception=True)
         arguments = form.service_arguments(self.organization)
-        updated = update_contact(contact, actor=request.user, **arguments)
+        try:
+            updated = update_contact(contact, actor=request.user, **arguments)
+        except NotFound:
+            # Deleted by a concurrent request since the read above: the same answer as any unknown id.
+            raise NotFound("id", f"Contact {contact_id} not found") from None
         if "groups" in arguments:
             groups = arguments["groups"]
             setattr(updated, FIRST_GROUP_ATTRIBUTE, groups[0].pk if groups else None)

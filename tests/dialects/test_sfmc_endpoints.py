@@ -374,7 +374,7 @@ def test_unsupported_content_type_is_a_415(sfmc):
 
     assert response.status_code == 415
     assert response.json() == error(
-        'Unsupported media type "application/x-www-form-urlencoded" in request.; send application/json', 10001
+        'Unsupported media type "application/x-www-form-urlencoded" in request; send application/json', 10001
     )
 
 

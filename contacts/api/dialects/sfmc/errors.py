@@ -83,7 +83,7 @@ def describe_rest_error(error: ApiError) -> tuple[int, dict[str, Any]]:
     if error.status == 405:
         return 405, error_body(error.message, METHOD_NOT_ALLOWED)
     if error.status == 415:
-        return 415, error_body(f"{error.message}; send application/json", UNSUPPORTED_MEDIA_TYPE)
+        return 415, error_body(f"{error.message.rstrip('.')}; send application/json", UNSUPPORTED_MEDIA_TYPE)
     if error.kind == "malformed":
         return 400, error_body(error.message, MALFORMED_REQUEST)
     if error.status == 413:

@@ -156,3 +156,20 @@ def test_trigram_index_serves_admin_search(organization):
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(line for (line,) in cursor.fetchall())
     assert "contact_search_trgm" in plan, plan
+
+
+def test_import_page_is_reachable_from_the_admin(client_):
+    response = client_.get(reverse("admin:contacts_importjob_upload"))
+    assert response.status_code == 200
+    assert 'type="file"' in response.content.decode()
+
+
+def test_export_action_streams_selected_contacts_as_csv(client_, organization, other_organization):
+    mine = ContactFactory(organization=organization, name="Exported Person", phone="+12125550100")
+    ContactFactory(organization=other_organization, name="Not Mine")
+    response = post_action(client_, "export_csv", [mine])
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    body = b"".join(response.streaming_content).decode()
+    assert "Exported Person" in body and "+12125550100" in body
+    assert "Not Mine" not in body

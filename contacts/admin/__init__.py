@@ -1,3 +1,3 @@
 """The staff admin. Every ModelAdmin is organization-scoped (contacts.admin.scoping)."""
 
-from contacts.admin import contacts, credentials, tenancy  # noqa: F401 - registers the ModelAdmins
+from contacts.admin import contacts, credentials, imports, tenancy  # noqa: F401 - registers the ModelAdmins

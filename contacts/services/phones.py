@@ -48,26 +48,28 @@ def normalize_phone(
     if not _ACCEPTED.fullmatch(cleaned):
         raise ValidationFailed(field, f"{text!r} is not a phone number", code="invalid_phone_number")
 
-    candidates: list[PhoneNumber] = []
+    # Readings in order of preference, parsed lazily: the first valid one wins, else the first acceptable.
     if cleaned.startswith("+"):
-        candidates.append(_parse(cleaned, None))
+        readings = [(cleaned, None)]
     else:
         hint = _region(region_hint)
         default = _region(default_region)
-        if hint:
-            candidates.append(_parse(cleaned, hint))
-        candidates.append(_parse("+" + cleaned, None))
+        readings = [(cleaned, hint)] if hint else []
+        readings.append(("+" + cleaned, None))
         if default and default != hint:
-            candidates.append(_parse(cleaned, default))
+            readings.append((cleaned, default))
 
-    parsed = [number for number in candidates if number is not None and _acceptable(number)]
-    if not parsed:
+    fallback: PhoneNumber | None = None
+    for candidate_text, region in readings:
+        number = _parse(candidate_text, region)
+        if number is None or not _acceptable(number):
+            continue
+        if phonenumbers.is_valid_number(number):
+            return NormalizedPhone(e164=phonenumbers.format_number(number, PhoneNumberFormat.E164), is_valid=True)
+        fallback = fallback or number
+    if fallback is None:
         raise ValidationFailed(field, f"{text!r} is not a valid phone number", code="invalid_phone_number")
-    chosen = next((number for number in parsed if phonenumbers.is_valid_number(number)), parsed[0])
-    return NormalizedPhone(
-        e164=phonenumbers.format_number(chosen, PhoneNumberFormat.E164),
-        is_valid=phonenumbers.is_valid_number(chosen),
-    )
+    return NormalizedPhone(e164=phonenumbers.format_number(fallback, PhoneNumberFormat.E164), is_valid=False)
 
 
 def _region(region: str | None) -> str | None:

@@ -5,11 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
 from django.db.models import Q, QuerySet
 from rest_framework.exceptions import ValidationError
-from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -25,6 +22,7 @@ from contacts.api.dialects.contactship.serializers import (
     custom_field_types,
 )
 from contacts.api.errors import ApiError
+from contacts.api.negotiation import AlwaysJSONNegotiation
 from contacts.errors import NotFound, ValidationFailed
 from contacts.models import Contact, Scope
 from contacts.services.contacts import create_contact, delete_contact, update_contact
@@ -33,17 +31,15 @@ from contacts.services.phones import normalize_phone
 IDENTIFIER_TYPES = ("id", "phone_number", "email")
 
 
-class JSONOnlyContentNegotiation(BaseContentNegotiation):
-    """Contactship only speaks JSON: any `Accept` header gets JSON rather than a 406."""
+class JSONOnlyContentNegotiation(AlwaysJSONNegotiation):
+    """Contactship only speaks JSON: any `Accept` header gets JSON rather than a 406, and a body is parsed only
+    when its content type is exactly the parser's (parameters such as charset aside)."""
 
     def select_parser(self, request: Request, parsers: list) -> Any:
         for parser in parsers:
             if self.media_type_matches(parser.media_type, request.content_type):
                 return parser
         return None
-
-    def select_renderer(self, request: Request, renderers: list, format_suffix: str | None = None) -> tuple:
-        return renderers[0], renderers[0].media_type
 
     @staticmethod
     def media_type_matches(expected: str, content_type: str) -> bool:
@@ -56,16 +52,6 @@ class ContactshipAPIView(DialectAPIView):
     renderer_classes = [JSONRenderer]
     content_negotiation_class = JSONOnlyContentNegotiation
     throttle_scope = "contactship"
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
-        # DRF parses from the raw stream, which skips Django's body-size check; apply it here, before parsing.
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        if settings.DATA_UPLOAD_MAX_MEMORY_SIZE is not None and length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
-            raise RequestDataTooBig("The request body is too large")
 
     def render_error(self, error: ApiError) -> Response:
         return contactship_error_response(error, api_key_sent=HeaderApiKeyAuthentication.header in self.request.META)

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import F
 from rest_framework.exceptions import NotFound
+from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,7 +15,6 @@ from rest_framework.response import Response
 from contacts.api.auth import BearerApiKeyAuthentication
 from contacts.api.base import DialectAPIView
 from contacts.api.dialects.mobivate.errors import render_mobivate_error
-from contacts.api.dialects.mobivate.parsers import MobivateJSONNegotiation, MobivateJSONParser
 from contacts.api.dialects.mobivate.serializers import (
     SORT_FIELDS,
     MobivateContactCreateSerializer,
@@ -23,6 +23,7 @@ from contacts.api.dialects.mobivate.serializers import (
     MobivateContactUpdateSerializer,
 )
 from contacts.api.errors import ApiError
+from contacts.api.negotiation import AlwaysJSONNegotiation
 from contacts.errors import NotFound as ContactNotFound
 from contacts.errors import ValidationFailed
 from contacts.models import Contact, Scope
@@ -34,9 +35,9 @@ class MobivateAPIView(DialectAPIView):
     """Bearer API key, JSON only, the "mobivate" rate, and every error in Mobivate's body."""
 
     authentication_classes = [BearerApiKeyAuthentication]
-    parser_classes = [MobivateJSONParser]
+    parser_classes = [JSONParser]
     renderer_classes = [JSONRenderer]
-    content_negotiation_class = MobivateJSONNegotiation
+    content_negotiation_class = AlwaysJSONNegotiation
     # OPTIONS would describe the view from its docstrings; Mobivate documents no such thing, so it is a 405.
     metadata_class = None
     throttle_scope = "mobivate"

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files.base import File
 from django.core.validators import URLValidator, validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.db.models.functions import Lower
 
 from contacts.errors import Conflict, NotFound, UnknownReference, ValidationFailed
@@ -36,6 +37,15 @@ UNIQUE_FIELDS = {
     "alias": "contact_unique_org_alias",
     "contact_key": "contact_unique_org_contact_key",
 }
+
+
+def unique_index_condition(field_name: str) -> Q:
+    """The condition of `field_name`'s partial unique index. A lookup of many values (`IN` a list of over 100)
+    must repeat it, or PostgreSQL cannot prove the index applies and scans the organization's contacts."""
+    name = UNIQUE_FIELDS[field_name]
+    return next(c.condition for c in Contact._meta.constraints if c.name == name)
+
+
 _TEXT_FIELDS = {
     "name": 255,
     "full_name": 255,

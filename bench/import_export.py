@@ -10,6 +10,9 @@ Measured, each in a fresh subprocess (so peak RSS is the step's own):
 - iex-default: django-import-export 4 with a default ModelResource (import_id_fields=phone, per-row lookups and
   saves), the same phone normalization in before_import_row;
 - iex-tuned: the same resource with use_bulk, skip_diff, force_init_instance (bulk mode cannot save tags);
+- database: the database's own share of our import, measured after it: COPY of the contacts and tag links it
+  wrote into fresh copies of those tables with the same indexes and foreign keys (no Python per row; a lower
+  bound for any import that keeps the admin's indexes);
 - export: our CSV export of every contact vs `COPY contacts_contact TO STDOUT` (CSV).
 Every figure is the median of --runs runs; ratios are against the floor measured in the same run. The default
 resource is slow enough that it runs on at most --iex-default-rows rows and is compared by rows/s.
@@ -187,6 +190,50 @@ def step_ours(path: Path) -> dict:
     }
 
 
+def step_database(rows_hint: int) -> dict:
+    """The database's own share of an import: COPY the rows `ours` wrote (contacts and their tag links) into
+    fresh copies of the two tables with the same indexes and foreign keys, in one transaction. No Python work
+    per row, so no import that keeps these indexes can be faster than this."""
+    setup_django()
+    import io
+
+    from django.db import connection, transaction
+
+    from contacts.models import Contact
+
+    contacts, links = Contact._meta.db_table, Contact.tags.through._meta.db_table
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        data = {}
+        for table in (contacts, links):
+            buffer = io.BytesIO()
+            with raw.copy(f"COPY {table} TO STDOUT (FORMAT binary)") as copy:
+                for chunk in copy:
+                    buffer.write(chunk)
+            data[table] = buffer.getvalue()
+        cursor.execute("DROP TABLE IF EXISTS bench_db_links, bench_db_contacts")
+        cursor.execute(f"CREATE TABLE bench_db_contacts (LIKE {contacts} INCLUDING ALL)")
+        cursor.execute(f"CREATE TABLE bench_db_links (LIKE {links} INCLUDING ALL)")
+        deferred = "DEFERRABLE INITIALLY DEFERRED"
+        cursor.execute(
+            f"ALTER TABLE bench_db_contacts ADD FOREIGN KEY (organization_id) REFERENCES contacts_organization {deferred}"
+        )
+        cursor.execute(
+            f"ALTER TABLE bench_db_links ADD FOREIGN KEY (contact_id) REFERENCES bench_db_contacts {deferred}"
+        )
+        cursor.execute(f"ALTER TABLE bench_db_links ADD FOREIGN KEY (tag_id) REFERENCES contacts_tag {deferred}")
+    rows = Contact.objects.count()
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        for table, source in (("bench_db_contacts", contacts), ("bench_db_links", links)):
+            with cursor.cursor.copy(f"COPY {table} FROM STDIN (FORMAT binary)") as copy:
+                copy.write(data[source])
+    seconds = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE bench_db_links, bench_db_contacts")
+    return {"seconds": seconds, "rows": rows_hint, "contacts": rows}
+
+
 def _iex_resource(tuned: bool):
     from import_export import fields, resources, widgets
 
@@ -287,6 +334,8 @@ def child(args: argparse.Namespace) -> None:
         result = step_floor(Path(rest[0]))
     elif name == "ours":
         result = step_ours(Path(rest[0]))
+    elif name == "database":
+        result = step_database(int(rest[0]))
     elif name in ("iex-default", "iex-tuned"):
         result = step_iex(Path(rest[0]), tuned=name == "iex-tuned", limit=int(rest[1]) or None)
     else:
@@ -319,7 +368,7 @@ def main() -> None:
     parser.add_argument("--database", default=os.environ.get("BENCH_DATABASE", DEFAULT_DATABASE))
     parser.add_argument("--iex-default-rows", type=int, default=5_000, help="Rows for the (slow) default resource.")
     parser.add_argument("--iex-tuned-rows", type=int, default=0, help="Rows for the tuned resource (0: all).")
-    parser.add_argument("--only", default="floor,ours,iex-tuned,iex-default,export")
+    parser.add_argument("--only", default="floor,ours,database,iex-tuned,iex-default,export")
     parser.add_argument("--step", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.environ["BENCH_DATABASE"] = args.database
@@ -346,6 +395,10 @@ def main() -> None:
                 result = run_step([name, str(path), *([str(limit or 0)] if name.startswith("iex") else [])])
                 results.setdefault(name, []).append(result)
                 print(f"run {run + 1} {name}: {json.dumps(result)}", flush=True)
+            if "database" in only:
+                result = run_step(["database", str(args.rows)])
+                results.setdefault("database", []).append(result)
+                print(f"run {run + 1} database: {json.dumps(result)}", flush=True)
             if "export" in only:
                 if "ours" not in only:
                     run_step(["ours", str(path)])  # the contacts to export

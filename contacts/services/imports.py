@@ -529,6 +529,18 @@ class ContactImporter:
     # One batch, against the database.
 
     def _write_batch(self, batch: list[_Row]) -> None:
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                # The batch's lookups probe up to a thousand keys each through the unique indexes. Costing a
+                # random read at 4 sequential ones, the planner would rather scan an organization of up to
+                # ~250,000 contacts, which with the table in memory is 15 times slower (40 ms a lookup
+                # instead of 2.4 at 93,000 contacts), so an import into a growing organization slowed down
+                # with every batch.
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL enable_seqscan = off")
+            self._write_checked_batch(batch)
+
+    def _write_checked_batch(self, batch: list[_Row]) -> None:
         batch = self._match_existing(batch)
         batch = self._check_unique_values(batch)
         batch = self._resolve_names(batch, Tag, self.tag_ids, "tags")
@@ -565,7 +577,10 @@ class ContactImporter:
         if keys:
             # Email is not unique: like `upsert_contact`, the oldest contact with the address is the match.
             condition = _value_in(match_on, keys)
-            for contact in Contact.objects.filter(condition, organization=self.organization).order_by("-id"):
+            # Sorted here, not by the query: ORDER BY id makes the planner walk the primary key instead of
+            # probing the match field's index.
+            found = Contact.objects.filter(condition, organization=self.organization).order_by()
+            for contact in sorted(found, key=lambda contact: contact.pk, reverse=True):
                 value = contact.phone_e164 if match_on == "phone" else getattr(contact, match_on)
                 existing[value] = contact
         kept = []
@@ -581,8 +596,15 @@ class ContactImporter:
         return kept
 
     def _check_unique_values(self, batch: list[_Row]) -> list[_Row]:
-        """A phone, alias or contact key that belongs to another contact is a conflict, as in the API."""
-        wanted = {name: [row.values[name] for row in batch if row.values.get(name)] for name in UNIQUE_FIELDS}
+        """A phone, alias or contact key that belongs to another contact is a conflict, as in the API.
+
+        The field contacts are matched on needs no check: `_match_existing` found its owner, if any.
+        """
+        wanted = {
+            name: [row.values[name] for row in batch if row.values.get(name)]
+            for name in UNIQUE_FIELDS
+            if name != self.options.match_on
+        }
         condition = Q()
         for name, values in wanted.items():
             if values:
@@ -590,7 +612,11 @@ class ContactImporter:
         if not condition:
             return batch
         owners: dict[tuple[str, str], int] = {}
-        rows = Contact.objects.filter(condition, organization=self.organization).values_list("pk", *UNIQUE_FIELDS)
+        rows = (
+            Contact.objects.filter(condition, organization=self.organization)
+            .order_by()
+            .values_list("pk", *UNIQUE_FIELDS)
+        )
         for pk, *values in rows:
             for name, value in zip(UNIQUE_FIELDS, values, strict=True):
                 if value:

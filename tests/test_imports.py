@@ -11,6 +11,7 @@ from django.db import connection
 
 from contacts.errors import UnknownReference, ValidationFailed
 from contacts.models import Contact, ContactGroup, CustomFieldType, Tag
+from contacts.services import imports
 from contacts.services.imports import ImportOptions, auto_mapping, import_contacts
 from tests.factories import (
     BranchFactory,
@@ -59,6 +60,13 @@ def snapshot(organization) -> list[tuple]:
         )
         for c in Contact.objects.filter(organization=organization).prefetch_related("tags", "groups").order_by("id")
     ]
+
+
+@pytest.fixture(autouse=True, params=["sequential", "parallel"])
+def cleaning(request, monkeypatch):
+    """Every test runs twice: rows cleaned in this process, and in a forked one (as large files are)."""
+    monkeypatch.setattr(imports, "PARALLEL_ROWS", 0 if request.param == "parallel" else 10**9)
+    return request.param
 
 
 @pytest.fixture
@@ -424,6 +432,32 @@ def test_unusable_files_are_rejected_before_writing(organization, data, options,
         "name its encoding)."
     )
     assert caught.value.message == expected
+
+
+def test_a_file_that_turns_out_not_to_be_csv_stops_with_its_line_and_keeps_the_rows_before(organization, cleaning):
+    rows = "".join(f"+1212456{index:04d},Contact {index}\n" for index in range(2500))
+    data = f"phone,name\n{rows}+12124569999,{'x' * 200_000}\n"
+
+    with pytest.raises(ValidationFailed) as caught:
+        run(organization, data, batch_size=1000)
+
+    assert caught.value.message == "Line 2502: the file is not valid CSV (field larger than field limit (131072))"
+    assert Contact.objects.filter(organization=organization).count() == 2000
+
+
+def test_a_failed_batch_stops_the_row_process(organization, monkeypatch, cleaning):
+    import multiprocessing
+
+    def fail(self, batch):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(imports.ContactImporter, "_write_batch", fail)
+    rows = "".join(f"+1212456{index:04d}\n" for index in range(3000))
+
+    with pytest.raises(RuntimeError, match="database went away"):
+        run(organization, f"phone\n{rows}", batch_size=100)
+
+    assert multiprocessing.active_children() == []
 
 
 # -- Validation like the API ---------------------------------------------------------------------------------

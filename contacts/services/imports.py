@@ -345,6 +345,10 @@ class _Row:
     tags: list[str]
     groups: list[str]
     key: str | None
+    # Ready for the COPY of a new contact, made while cleaning (in the row process, for large files).
+    uuid: uuid.UUID
+    custom_json: str | None
+    order_json: str | None
     contact: Contact | None = None
     contact_id: int | None = None
     tag_ids: list[int] = field(default_factory=list)
@@ -528,7 +532,10 @@ class ContactImporter:
         for name, first_lines in self.seen.items():
             if values.get(name):
                 first_lines[values[name]] = line
-        return _Row(line, raw, values, custom, tags, groups, key)
+        custom_json = order_json = None
+        if custom:
+            custom_json, order_json = json.dumps(custom), json.dumps(list(custom))
+        return _Row(line, raw, values, custom, tags, groups, key, uuid.uuid4(), custom_json, order_json)
 
     def _clean_custom_value(self, definition: CustomField, cell: str) -> Any:
         value: Any = cell
@@ -808,10 +815,9 @@ class ContactImporter:
         now = timezone.now()
         records = []
         for pk, row in zip(ids, rows, strict=True):
-            record = {**self.copy_defaults, **row.values, "uuid": uuid.uuid4(), "created_at": now, "updated_at": now}
+            record = {**self.copy_defaults, **row.values, "uuid": row.uuid, "created_at": now, "updated_at": now}
             if row.custom:
-                record["custom_fields"] = json.dumps(row.custom)
-                record["custom_field_order"] = json.dumps(list(row.custom))
+                record["custom_fields"], record["custom_field_order"] = row.custom_json, row.order_json
             records.append([pk, *record.values()])
         columns = ["id", *(Contact._meta.get_field(name).column for name in self.copy_defaults)]
         _copy_rows(table, columns, records)

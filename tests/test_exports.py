@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from contacts.models import Contact, CustomFieldType
 from contacts.services.contacts import create_contact
@@ -26,7 +28,7 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
+TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z")
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 HEADER = (
     "id,uuid,name,full_name,phone,phone_valid,email,country,description,address,alias,contact_key,is_favorite,"
@@ -97,6 +99,34 @@ def test_export_writes_every_field_custom_fields_as_columns_and_joins_tags_and_g
         'Ciudad de México,42,"[""sms"", ""email""]",true\n'
         f'{second.pk},<uuid>,Mary,,+4479000000001,false,,,,,,K-2,false,api,,,,"Smith, Jones|",,,<ts>,<ts>,,,,\n'
     )
+
+
+@pytest.mark.parametrize("datestyle", [None, "'SQL, DMY'"])
+def test_timestamps_are_utc_iso_8601_without_trailing_zeros(organization, datestyle):
+    first = ContactFactory(organization=organization)
+    second = ContactFactory(organization=organization)
+    Contact.objects.filter(pk=first.pk).update(
+        created_at=dt.datetime(2026, 11, 23, 14, 5, 4, 123400, tzinfo=dt.timezone(dt.timedelta(hours=3))),
+        updated_at=dt.datetime(2026, 11, 23, 10, 0, 0, 0, tzinfo=dt.UTC),
+    )
+    Contact.objects.filter(pk=second.pk).update(
+        created_at=dt.datetime(2026, 1, 2, 3, 4, 50, 1, tzinfo=dt.UTC),
+        updated_at=dt.datetime(2026, 1, 2, 3, 4, 50, 100000, tzinfo=dt.UTC),
+    )
+
+    if datestyle and connection.vendor != "postgresql":
+        pytest.skip("DateStyle is PostgreSQL's")
+    if datestyle:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET DateStyle = {datestyle}")  # undone with the test's transaction
+
+    body = "".join(stream_contacts_csv(Contact.objects.filter(organization=organization), organization=organization))
+
+    stamps = [line.split(",")[20:22] for line in body.splitlines()[1:]]
+    assert stamps == [
+        ["2026-11-23T11:05:04.1234Z", "2026-11-23T10:00:00Z"],
+        ["2026-01-02T03:04:50.000001Z", "2026-01-02T03:04:50.1Z"],
+    ]
 
 
 def test_an_organization_without_contacts_exports_the_header_only(organization):

@@ -50,7 +50,6 @@ BASE_COLUMNS = (
     "updated_at",
 )
 _PLAIN_COLUMNS = ("name", "full_name", "email", "country", "description", "address", "alias", "contact_key")
-_TIMESTAMP = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 def custom_field_keys(queryset: QuerySet[Contact], organization: Organization | None = None) -> list[str]:
@@ -95,6 +94,7 @@ def _csv_line(values: list[Any]) -> str:
 
 def _copy_rows(queryset: QuerySet[Contact], keys: list[str]) -> Iterator[str]:
     connection = connections[queryset.db]
+    connection.ensure_connection()
     table = connection.ops.quote_name(Contact._meta.db_table)
     selection, selection_params = _selection(queryset)
     columns = [
@@ -109,21 +109,19 @@ def _copy_rows(queryset: QuerySet[Contact], keys: list[str]) -> Iterator[str]:
         _name_of(table, "branch_id", Branch._meta.db_table, "name"),
         _name_of(table, "team_id", Team._meta.db_table, "name"),
         _name_of(table, "assigned_user_id", User._meta.db_table, "NULLIF(email, '')"),
-        "tags.names",
-        "groups.names",
+        _lone_name_marked("tags.names"),
+        _lone_name_marked("groups.names"),
         f"NULLIF({table}.note, '')",
-        f"to_char({table}.created_at AT TIME ZONE 'UTC', '{_PG_TIMESTAMP}')",
-        f"to_char({table}.updated_at AT TIME ZONE 'UTC', '{_PG_TIMESTAMP}')",
+        _pg_timestamp(connection, f"{table}.created_at"),
+        _pg_timestamp(connection, f"{table}.updated_at"),
         # ->> gives text as is and lists and objects as JSON text (", " and ": " separators, like json.dumps).
         *(f"NULLIF({table}.custom_fields ->> %s, '')" for _ in keys),
     ]
     # One aggregate per link table over the selected contacts' links, merge-joined: a subquery per row costs
     # about as much as the rest of the row. The names come sorted from one incremental sort (an ORDER BY inside
-    # string_agg would sort every contact's names separately). A lone name that contains a comma ends with "|",
-    # so the importer does not split it at the comma.
+    # string_agg would sort every contact's names separately).
     joined = (
-        "LEFT JOIN (SELECT s.contact_id, string_agg(s.name, '|') "
-        "|| CASE WHEN count(*) = 1 AND bool_or(strpos(s.name, ',') > 0) THEN '|' ELSE '' END AS names "
+        "LEFT JOIN (SELECT s.contact_id, string_agg(s.name, '|') AS names "
         "FROM (SELECT l.contact_id, x.name FROM {through} l JOIN {target} x ON x.id = l.{column} "
         "WHERE l.contact_id IN ({ids}) ORDER BY l.contact_id, {order}) s "
         "GROUP BY s.contact_id) {alias} ON {alias}.contact_id = {table}.id"
@@ -153,7 +151,6 @@ def _copy_rows(queryset: QuerySet[Contact], keys: list[str]) -> Iterator[str]:
         f"WHERE {selection} ORDER BY {table}.id) TO STDOUT WITH (FORMAT csv)"
     )
     params = [*keys, *ids_params, *ids_params, *selection_params]
-    connection.ensure_connection()
     with connection.cursor() as cursor, cursor.cursor.copy(sql, params) as copy:
         # The server sends a message per row (so a whole number of characters): hand out pieces of about
         # _PIECE bytes instead, a fraction of the per-row cost of decoding and writing each one.
@@ -189,8 +186,22 @@ def _name_of(table: str, column: str, target: str, value: str) -> str:
     )
 
 
+def _lone_name_marked(names: str) -> str:
+    """A lone name that contains a comma ends with "|", so the importer does not split it at the comma (several
+    names are joined with "|" already)."""
+    return f"CASE WHEN strpos({names}, ',') > 0 AND strpos({names}, '|') = 0 THEN {names} || '|' ELSE {names} END"
+
+
+def _pg_timestamp(connection: Any, column: str) -> str:
+    """`2026-11-23T10:05:04.1234Z`: PostgreSQL's own ISO text for the UTC time (fraction without trailing zeros),
+    a third of the cost of to_char. The text form follows the session's DateStyle, so anything but ISO gets
+    to_char with the same result."""
+    if connection.connection.info.parameter_status("DateStyle").startswith("ISO"):
+        return f"replace(({column} AT TIME ZONE 'UTC')::text, ' ', 'T') || 'Z'"
+    return f"rtrim(rtrim(to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '0'), '.') || 'Z'"
+
+
 _PIECE = 1 << 16
-_PG_TIMESTAMP = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'
 
 
 def _iterate_rows(queryset: QuerySet[Contact], keys: list[str], chunk_size: int) -> Iterator[str]:
@@ -285,7 +296,9 @@ def _boolean(value: bool) -> str:
 
 
 def _timestamp(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).strftime(_TIMESTAMP)
+    """The same text as `_pg_timestamp`: ISO 8601 in UTC, the fraction of a second without trailing zeros."""
+    text = value.astimezone(dt.UTC).replace(tzinfo=None).isoformat()
+    return (text.rstrip("0") if "." in text else text) + "Z"
 
 
 def _custom_value(value: Any) -> str:

@@ -9,6 +9,7 @@ from django.db import connection
 
 from contacts.models import Contact
 from contacts.services.imports import _value_in
+from tests.factories import ContactFactory
 
 pytestmark = [
     pytest.mark.django_db,
@@ -43,3 +44,24 @@ def test_a_batch_lookup_of_a_thousand_values_uses_the_partial_unique_index(organ
         plan = "\n".join(row[0] for row in cursor.fetchall())
 
     assert f"contact_unique_org_{column}" in plan, plan
+
+
+@pytest.mark.parametrize(("threshold", "analyzed"), [(1, True), (10**9, False)])
+def test_a_large_import_refreshes_the_planner_statistics(organization, monkeypatch, threshold, analyzed):
+    import io
+
+    from contacts.services import imports
+
+    monkeypatch.setattr(imports, "ANALYZE_ROWS", threshold)
+    ContactFactory(organization=organization)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE contacts_contact")
+    rows = "".join(f"+1212456{index:04d}\n" for index in range(40))
+
+    imports.import_contacts(organization, io.BytesIO(f"phone\n{rows}".encode()), imports.ImportOptions())
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'contacts_contact'")
+        (estimate,) = cursor.fetchone()
+    assert Contact.objects.count() == 41
+    assert estimate == (41 if analyzed else 1)

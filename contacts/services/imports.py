@@ -47,6 +47,8 @@ BATCH_SIZE = 1000
 # From this many rows an import cleans its rows in a second process (where fork exists): below it, starting
 # the process costs more than it saves.
 PARALLEL_ROWS = 5000
+# After writing this many rows an import refreshes the tables' planner statistics (PostgreSQL).
+ANALYZE_ROWS = 10_000
 CUSTOM_FIELD_PREFIX = "cf:"
 IGNORE = ""
 
@@ -442,9 +444,21 @@ class ContactImporter:
                     self.progress(self.result, self.source.estimated_rows)
         finally:
             batches.close()  # stops the row process, if any, when a batch fails
+        self._refresh_statistics()
         if self.progress:
             self.progress(self.result, self.result.rows)
         return self.result
+
+    def _refresh_statistics(self) -> None:
+        """After a large import, have PostgreSQL re-read the tables' statistics now, as after any bulk load:
+        until autovacuum gets to it, the planner would plan the admin's lists and the export for the tables as
+        they were (measured: an export right after a 100,000-row import took 0.63 s instead of 0.37)."""
+        written = self.result.created + self.result.updated
+        if connection.vendor != "postgresql" or self.options.dry_run or written < ANALYZE_ROWS:
+            return
+        tables = [Contact._meta.db_table, Contact.tags.through._meta.db_table, Contact.groups.through._meta.db_table]
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {', '.join(connection.ops.quote_name(table) for table in tables)}")
 
     def _batches(self) -> Iterator[tuple[int, list[_Row], list[tuple[int, list[str], str | None, str]]]]:
         parallel = self.options.parallel

@@ -460,6 +460,23 @@ def test_a_failed_batch_stops_the_row_process(organization, monkeypatch, cleanin
     assert multiprocessing.active_children() == []
 
 
+def test_where_no_row_process_can_start_rows_are_cleaned_in_process(organization, monkeypatch):
+    """multiprocessing refuses children to a daemon process (some worker pools run tasks in one)."""
+    import multiprocessing
+
+    monkeypatch.setattr(imports, "PARALLEL_ROWS", 0)
+    monkeypatch.setitem(multiprocessing.current_process()._config, "daemon", True)
+    started = []
+    monkeypatch.setattr(imports, "_receive", lambda *args: started.append(args))
+
+    result, report = run(organization, "phone,name\n+12124567890,Juan\nnope,Bad\n")
+
+    assert counts(result) == {"rows": 2, "created": 1, "updated": 0, "unchanged": 0, "rejected": 1}
+    assert report.startswith("line,phone,name,error_column,error\n3,nope,Bad,phone,")
+    assert started == []
+    assert Contact.objects.get(organization=organization).name == "Juan"
+
+
 # -- Validation like the API ---------------------------------------------------------------------------------
 
 

@@ -10,6 +10,7 @@ import time
 from io import StringIO
 from pathlib import Path
 
+import kombu.pools
 import pytest
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -114,9 +115,22 @@ def _redis_reachable(host: str = "127.0.0.1", port: int = 6379) -> bool:
 REDIS_URL = "redis://127.0.0.1:6379/7"  # a database of our own: never touch the others
 
 
+LARGE = b"phone,name\n" + b"".join(b"+1646555%04d,Row %d\n" % (index, index) for index in range(6000)) + b"12,Bad\n"
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_a_real_celery_worker_runs_the_job(organization, tmp_path):
+@pytest.mark.parametrize(
+    ("pool", "data", "expected"),
+    [
+        ("solo", CSV, (2, 0, 0, 1)),
+        # Large enough for a row process; a prefork worker's processes cannot have one, and clean in-process.
+        ("solo", LARGE, (6000, 0, 0, 1)),
+        ("prefork", LARGE, (6000, 0, 0, 1)),
+    ],
+    ids=["solo", "solo-large", "prefork-large"],
+)
+def test_a_real_celery_worker_runs_the_job(organization, tmp_path, pool, data, expected):
     if not _redis_reachable():
         pytest.skip("Redis is not reachable on 127.0.0.1:6379")
     from crm.celery import app
@@ -134,14 +148,14 @@ def test_a_real_celery_worker_runs_the_job(organization, tmp_path):
     }
     queue = f"imports-test-{os.getpid()}"
     worker = subprocess.Popen(
-        [str(Path(sys.executable).parent / "celery"), "-A", "crm", "worker", "--pool=solo", "-Q", queue,
+        [str(Path(sys.executable).parent / "celery"), "-A", "crm", "worker", f"--pool={pool}", "--concurrency=1", "-Q", queue,
          "--loglevel=WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=settings.BASE_DIR,
     )  # fmt: skip
     previous = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
     try:
         app.conf.update(broker_url=REDIS_URL, task_always_eager=False)
-        job = make_job(organization)
+        job = make_job(organization, data)
         from contacts.tasks import run_import_job as task
 
         task.apply_async((job.pk,), queue=queue)
@@ -159,10 +173,17 @@ def test_a_real_celery_worker_runs_the_job(organization, tmp_path):
         except subprocess.TimeoutExpired:
             worker.kill()
             output = worker.communicate()[0].decode(errors="replace")
+        # Drop the connections to the test's broker, and the pools holding them, so the next test starts afresh
+        # (the pools are created lazily again when None, as after a fork).
         app.pool.force_close_all()
+        kombu.pools.reset()  # kombu's registry keeps a producer pool per broker, tied to the closed connections
+        app._pool = None
+        app.amqp._producer_pool = None
     assert job.status == "completed", output
-    assert (job.created_count, job.updated_count, job.unchanged_count, job.rejected_count) == (2, 0, 0, 1)
-    assert sorted(Contact.objects.values_list("name", flat=True)) == ["Juan", "Mary"]
+    assert (job.created_count, job.updated_count, job.unchanged_count, job.rejected_count) == expected
+    assert Contact.objects.count() == expected[0]
+    if data == CSV:
+        assert sorted(Contact.objects.values_list("name", flat=True)) == ["Juan", "Mary"]
 
 
 # -- The command ---------------------------------------------------------------------------------------------

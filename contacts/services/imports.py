@@ -466,7 +466,9 @@ class ContactImporter:
         if parallel is None:
             parallel = self.source.estimated_rows >= PARALLEL_ROWS
         if parallel and "fork" in multiprocessing.get_all_start_methods():
-            return _cleaned_in_child(self._cleaned_batches)
+            batches = _cleaned_in_child(self._cleaned_batches)
+            if batches is not None:
+                return batches
         return self._cleaned_batches()
 
     def _cleaned_batches(self) -> Iterator[tuple[int, list[_Row], list[tuple[int, list[str], str | None, str]]]]:
@@ -894,8 +896,10 @@ class ContactImporter:
         return self.column_of.get(field_name, "")
 
 
-def _cleaned_in_child(produce: Callable[[], Iterator[Any]]) -> Iterator[Any]:
-    """Run `produce()` in a forked process and yield what it yields, a bounded number of items ahead.
+def _cleaned_in_child(produce: Callable[[], Iterator[Any]]) -> Iterator[Any] | None:
+    """Run `produce()` in a forked process and return an iterator over what it yields, a bounded number of items
+    ahead; None when no process can be started here (a Celery prefork worker's processes are daemons, which
+    multiprocessing does not let have children).
 
     Cleaning a row (phone parsing above all) and writing it cost about the same, and threads cannot share that
     work: both sides are Python, and each database round trip would wait for the GIL. The child reads the file
@@ -907,8 +911,18 @@ def _cleaned_in_child(produce: Callable[[], Iterator[Any]]) -> Iterator[Any]:
     # Bounds how far the child runs ahead (and so the memory of batches in flight).
     slots = context.Semaphore(2)
     child = context.Process(target=_produce_into, args=(produce, sender, slots), name="import-rows", daemon=True)
-    child.start()
+    try:
+        child.start()
+    except (AssertionError, OSError) as exc:
+        logger.info("import rows cleaned in-process: cannot start a row process (%s)", exc)
+        receiver.close()
+        sender.close()
+        return None
     sender.close()
+    return _receive(child, receiver, slots)
+
+
+def _receive(child: Any, receiver: Any, slots: Any) -> Iterator[Any]:
     try:
         while True:
             try:

@@ -18,7 +18,7 @@ from django.contrib.auth import get_user_model
 from django.db import connections
 from django.db.models import QuerySet
 
-from contacts.models import Branch, Contact, ContactGroup, CustomField, Organization, Tag, Team
+from contacts.models import Branch, Contact, CustomField, Organization, Team
 from contacts.services.imports import CUSTOM_FIELD_PREFIX
 
 User = get_user_model()
@@ -96,7 +96,8 @@ def _copy_rows(queryset: QuerySet[Contact], keys: list[str]) -> Iterator[str]:
     connection = connections[queryset.db]
     connection.ensure_connection()
     table = connection.ops.quote_name(Contact._meta.db_table)
-    selection, selection_params = _selection(queryset)
+    ids_sql, ids_params = queryset.order_by().values("pk").query.sql_with_params()
+    selection, selection_params = _selection(queryset, ids_sql, list(ids_params))
     columns = [
         f"{table}.id",
         f"{table}.uuid",
@@ -117,34 +118,8 @@ def _copy_rows(queryset: QuerySet[Contact], keys: list[str]) -> Iterator[str]:
         # ->> gives text as is and lists and objects as JSON text (", " and ": " separators, like json.dumps).
         *(f"NULLIF({table}.custom_fields ->> %s, '')" for _ in keys),
     ]
-    # One aggregate per link table over the selected contacts' links, merge-joined: a subquery per row costs
-    # about as much as the rest of the row. The names come sorted from one incremental sort (an ORDER BY inside
-    # string_agg would sort every contact's names separately).
-    joined = (
-        "LEFT JOIN (SELECT s.contact_id, string_agg(s.name, '|') AS names "
-        "FROM (SELECT l.contact_id, x.name FROM {through} l JOIN {target} x ON x.id = l.{column} "
-        "WHERE l.contact_id IN ({ids}) ORDER BY l.contact_id, {order}) s "
-        "GROUP BY s.contact_id) {alias} ON {alias}.contact_id = {table}.id"
-    )
-    ids_sql, ids_params = queryset.order_by().values("pk").query.sql_with_params()
-    tags = joined.format(
-        order="lower(x.name), x.id",
-        through=Contact.tags.through._meta.db_table,
-        target=Tag._meta.db_table,
-        column="tag_id",
-        ids=ids_sql,
-        alias="tags",
-        table=table,
-    )
-    groups = joined.format(
-        order="x.name, x.id",
-        through=Contact.groups.through._meta.db_table,
-        target=ContactGroup._meta.db_table,
-        column="contactgroup_id",
-        ids=ids_sql,
-        alias="groups",
-        table=table,
-    )
+    tags = _names_join("tags", "lower(x.name), x.id", ids_sql, table)
+    groups = _names_join("groups", "x.name, x.id", ids_sql, table)
     # Table names come from the models and the filters from the ORM; every value is a parameter.
     sql = (
         f"COPY (SELECT {', '.join(columns)} FROM {table} {tags} {groups} "  # noqa: S608
@@ -164,9 +139,9 @@ def _copy_rows(queryset: QuerySet[Contact], keys: list[str]) -> Iterator[str]:
         yield buffer.decode("utf-8")
 
 
-def _selection(queryset: QuerySet[Contact]) -> tuple[str, list[Any]]:
+def _selection(queryset: QuerySet[Contact], ids_sql: str, ids_params: list[Any]) -> tuple[str, list[Any]]:
     """The queryset's WHERE clause over the contact table itself when it needs no join (the common case: an
-    organization, maybe filtered), else `id IN (<the queryset's ids>)`, which costs a semi-join."""
+    organization, maybe filtered), else `id IN (<ids_sql>)`, which costs a semi-join."""
     query = queryset.order_by().query
     connection = connections[queryset.db]
     # Filtering on a foreign key's id leaves its join in alias_map, unreferenced.
@@ -174,8 +149,25 @@ def _selection(queryset: QuerySet[Contact]) -> tuple[str, list[Any]]:
     if not joins and not query.distinct and not query.is_sliced:
         where, params = query.get_compiler(connection=connection).compile(query.where)
         return where or "TRUE", list(params)
-    ids_sql, ids_params = queryset.order_by().values("pk").query.sql_with_params()
-    return f"{connection.ops.quote_name(Contact._meta.db_table)}.id IN ({ids_sql})", list(ids_params)
+    return f"{connection.ops.quote_name(Contact._meta.db_table)}.id IN ({ids_sql})", ids_params
+
+
+def _names_join(relation: str, order: str, ids_sql: str, table: str) -> str:
+    """LEFT JOIN of the names (tags or groups) of the contacts `ids_sql` selects, joined with "|", as
+    `<relation>.names`.
+
+    One aggregate over the selected contacts' links, merge-joined: a subquery per row costs about as much as the
+    rest of the row. The names come sorted by `order` from one incremental sort (an ORDER BY inside string_agg
+    would sort every contact's names separately).
+    """
+    field = Contact._meta.get_field(relation)
+    return (
+        f"LEFT JOIN (SELECT s.contact_id, string_agg(s.name, '|') AS names "  # noqa: S608
+        f"FROM (SELECT l.contact_id, x.name FROM {field.m2m_db_table()} l "
+        f"JOIN {field.related_model._meta.db_table} x ON x.id = l.{field.m2m_reverse_name()} "
+        f"WHERE l.contact_id IN ({ids_sql}) ORDER BY l.contact_id, {order}) s "
+        f"GROUP BY s.contact_id) {relation} ON {relation}.contact_id = {table}.id"
+    )
 
 
 def _name_of(table: str, column: str, target: str, value: str) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest
@@ -20,24 +19,12 @@ from tests.factories import (
     UserFactory,
     make_api_key,
 )
+from tests.matchers import Matches
 
 pytestmark = pytest.mark.django_db
 
 FIXTURES = Path(__file__).parent / "fixtures" / "callbell"
 URL = "/callbell/v1/contacts"
-
-
-class Matches:
-    """Equal to any string that fully matches `pattern` (ids and timestamps in whole-body assertions)."""
-
-    def __init__(self, pattern: str) -> None:
-        self.pattern = re.compile(pattern)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, str) and self.pattern.fullmatch(other) is not None
-
-    def __repr__(self) -> str:
-        return f"Matches({self.pattern.pattern!r})"
 
 
 HEX_UUID = Matches(r"[0-9a-f]{32}")

@@ -2,7 +2,6 @@
 
 import copy
 import json
-import re
 from pathlib import Path
 
 import pytest
@@ -12,22 +11,12 @@ from contacts.models.credentials import ALL_SCOPES
 from contacts.services import credentials
 from contacts.services.contacts import create_contact
 from tests.factories import ContactFactory
+from tests.matchers import Matches
 
 pytestmark = pytest.mark.django_db
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sfmc"
 URL = "/sfmc/contacts/v1/contacts"
-
-
-class Matches:
-    def __init__(self, pattern: str) -> None:
-        self.pattern = pattern
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, str) and re.fullmatch(self.pattern, other) is not None
-
-    def __repr__(self) -> str:
-        return f"Matches({self.pattern!r})"
 
 
 UUID4 = Matches(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")

@@ -1,7 +1,6 @@
 """SFMC sibling endpoints (delete, email search, attribute set definitions) and the dialect's error bodies."""
 
 import json
-import re
 from pathlib import Path
 from unittest import mock
 
@@ -10,7 +9,9 @@ import pytest
 from contacts.models import ChannelIdentity, Contact
 from contacts.models.credentials import ALL_SCOPES
 from contacts.services import credentials
+from tests.dialects.sfmc_support import assert_sfmc_rate_limited
 from tests.factories import ContactFactory
+from tests.matchers import Matches
 
 pytestmark = pytest.mark.django_db
 
@@ -19,17 +20,6 @@ CONTACTS_URL = "/sfmc/contacts/v1/contacts"
 DELETE_URL = "/sfmc/contacts/v1/contacts/actions/delete"
 SEARCH_URL = "/sfmc/contacts/v1/addresses/email/search"
 DEFINITIONS_URL = "/sfmc/contacts/v1/attributeSetDefinitions"
-
-
-class Matches:
-    def __init__(self, pattern: str) -> None:
-        self.pattern = pattern
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, str) and re.fullmatch(self.pattern, other) is not None
-
-    def __repr__(self) -> str:
-        return f"Matches({self.pattern!r})"
 
 
 UUID = Matches(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -421,18 +411,7 @@ def test_rate_limit_is_a_429_with_retry_after(sfmc, settings):
 
     response = sfmc.post(CONTACTS_URL, load("create_contact_request.json"), format="json")
 
-    assert response.status_code == 429
-    body = response.json()
-    retry_after = body["retryAfter"]
-    assert body == {
-        "message": "Rate limit exceeded",
-        "errorcode": 50100,
-        "retryAfter": retry_after,
-        "documentation": "",
-    }
-    assert isinstance(retry_after, int)
-    assert 1 <= retry_after <= 60
-    assert response["Retry-After"] == str(retry_after)
+    assert_sfmc_rate_limited(response)
     assert Contact.objects.count() == 0
 
 

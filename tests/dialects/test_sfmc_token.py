@@ -3,7 +3,6 @@
 import datetime as dt
 import hashlib
 import json
-import re
 from pathlib import Path
 from unittest import mock
 from urllib.parse import urlencode
@@ -13,6 +12,8 @@ from django.utils import timezone
 
 from contacts.models import AccessToken
 from contacts.services import credentials
+from tests.dialects.sfmc_support import assert_sfmc_rate_limited
+from tests.matchers import Matches
 
 pytestmark = pytest.mark.django_db
 
@@ -21,19 +22,6 @@ TOKEN_URL = "/sfmc/v2/token"
 CONTACTS_URL = "/sfmc/contacts/v1/contacts"
 OAUTH_ERROR_URI = "https://developer.salesforce.com/docs"
 NOT_AUTHORIZED = {"message": "Not Authorized", "errorcode": 0, "documentation": ""}
-
-
-class Matches:
-    """Equal to any string matching `pattern` (for generated tokens, ids and timestamps)."""
-
-    def __init__(self, pattern: str) -> None:
-        self.pattern = pattern
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, str) and re.fullmatch(self.pattern, other) is not None
-
-    def __repr__(self) -> str:
-        return f"Matches({self.pattern!r})"
 
 
 TOKEN = Matches(r"[A-Za-z0-9_-]{40,}")
@@ -258,18 +246,7 @@ def test_token_endpoint_is_rate_limited(api_client, oauth_client, settings):
 
     response = api_client.post(TOKEN_URL, token_request(), format="json")
 
-    assert response.status_code == 429
-    body = response.json()
-    retry_after = body["retryAfter"]
-    assert body == {
-        "message": "Rate limit exceeded",
-        "errorcode": 50100,
-        "retryAfter": retry_after,
-        "documentation": "",
-    }
-    assert isinstance(retry_after, int)
-    assert 1 <= retry_after <= 60
-    assert response["Retry-After"] == str(retry_after)
+    assert_sfmc_rate_limited(response)
     assert AccessToken.objects.count() == 1
 
 

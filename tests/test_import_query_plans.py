@@ -4,10 +4,13 @@ A lookup of over 100 values on a partial unique index was once planned as a scan
 contacts, so each batch of an import into a large organization cost a full scan.
 """
 
+import io
+
 import pytest
 from django.db import connection
 
 from contacts.models import Contact
+from contacts.services import imports
 from contacts.services.imports import _value_in
 from tests.factories import ContactFactory
 
@@ -48,10 +51,6 @@ def test_a_batch_lookup_of_a_thousand_values_uses_the_partial_unique_index(organ
 
 @pytest.mark.parametrize(("threshold", "analyzed"), [(1, True), (10**9, False)])
 def test_a_large_import_refreshes_the_planner_statistics(organization, monkeypatch, threshold, analyzed):
-    import io
-
-    from contacts.services import imports
-
     monkeypatch.setattr(imports, "ANALYZE_ROWS", threshold)
     ContactFactory(organization=organization)
     with connection.cursor() as cursor:

@@ -434,7 +434,7 @@ def test_unusable_files_are_rejected_before_writing(organization, data, options,
     assert caught.value.message == expected
 
 
-def test_a_file_that_turns_out_not_to_be_csv_stops_with_its_line_and_keeps_the_rows_before(organization, cleaning):
+def test_a_file_that_turns_out_not_to_be_csv_stops_with_its_line_and_keeps_the_rows_before(organization):
     rows = "".join(f"+1212456{index:04d},Contact {index}\n" for index in range(2500))
     data = f"phone,name\n{rows}+12124569999,{'x' * 200_000}\n"
 
@@ -445,7 +445,7 @@ def test_a_file_that_turns_out_not_to_be_csv_stops_with_its_line_and_keeps_the_r
     assert Contact.objects.filter(organization=organization).count() == 2000
 
 
-def test_a_failed_batch_stops_the_row_process(organization, monkeypatch, cleaning):
+def test_a_failed_batch_stops_the_row_process(organization, monkeypatch):
     import multiprocessing
 
     def fail(self, batch):
@@ -460,11 +460,11 @@ def test_a_failed_batch_stops_the_row_process(organization, monkeypatch, cleanin
     assert multiprocessing.active_children() == []
 
 
+@pytest.mark.parametrize("cleaning", ["parallel"], indirect=True)
 def test_where_no_row_process_can_start_rows_are_cleaned_in_process(organization, monkeypatch):
     """multiprocessing refuses children to a daemon process (some worker pools run tasks in one)."""
     import multiprocessing
 
-    monkeypatch.setattr(imports, "PARALLEL_ROWS", 0)
     monkeypatch.setitem(multiprocessing.current_process()._config, "daemon", True)
     started = []
     monkeypatch.setattr(imports, "_receive", lambda *args: started.append(args))

@@ -136,6 +136,21 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 # Serve MEDIA_ROOT from Django itself (fine for small installs; use a web server or object storage at scale).
 SERVE_MEDIA = env_bool("SERVE_MEDIA", True)
 
+# --- Private files (import sources and error reports) ---------------------------------------------------------
+# They hold contacts' personal data: stored outside MEDIA_ROOT in a storage without URLs, downloaded only through
+# the import admin (which checks the organization), deleted with their job or after the retention period.
+PRIVATE_FILES_ROOT = Path(os.environ.get("PRIVATE_FILES_ROOT", BASE_DIR / "private"))
+try:
+    IMPORT_FILE_RETENTION_DAYS = int(os.environ.get("IMPORT_FILE_RETENTION_DAYS", "30"))
+except ValueError:
+    raise ImproperlyConfigured("IMPORT_FILE_RETENTION_DAYS must be a whole number of days") from None
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "private": {"BACKEND": "contacts.storage.PrivateFileStorage"},
+}
+# --- end of private files ---------------------------------------------------------------------------------------
+
 # Awal uploads (5 MB files) arrive as multipart bodies; the signature covers the raw body, so the whole
 # body must be readable. Allow 5 MB of file plus form overhead; anything bigger is refused before parsing.
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(6 * 1024 * 1024)))

@@ -1,5 +1,8 @@
+import posixpath
+
 from django.conf import settings
 from django.contrib import admin
+from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import include, path, re_path
 from django.views.static import serve
 
@@ -12,8 +15,21 @@ urlpatterns = [
     path("sfmc/", include("contacts.api.dialects.sfmc.urls")),
 ]
 
+# The only public files are avatars (random names under avatars/). Anything else that might be in MEDIA_ROOT
+# (import files from before they moved to PRIVATE_FILES_ROOT, a file copied there by mistake) is never served.
+PUBLIC_MEDIA_FOLDERS = ("avatars/",)
+
+
+def serve_public_media(request: HttpRequest, path: str) -> HttpResponse:
+    # Normalized first: "avatars/../imports/x.csv" must not reach a file outside avatars/.
+    normalized = posixpath.normpath(path.replace("\\", "/")).lstrip("/")
+    if normalized != path or not normalized.startswith(PUBLIC_MEDIA_FOLDERS):
+        raise Http404("No such file")
+    return serve(request, normalized, document_root=settings.MEDIA_ROOT)
+
+
 if settings.SERVE_MEDIA:
     # Small installs serve uploaded avatars themselves; larger ones point MEDIA_URL at a web server or bucket.
     urlpatterns += [
-        re_path(rf"^{settings.MEDIA_URL.lstrip('/')}(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+        re_path(rf"^{settings.MEDIA_URL.lstrip('/')}(?P<path>.*)$", serve_public_media),
     ]

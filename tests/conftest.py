@@ -8,6 +8,7 @@ from tests.factories import OrganizationFactory, make_api_key
 def _isolated_media_and_cache(settings, tmp_path):
     """Uploaded files land in a per-test folder; throttle and replay counters start empty."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PRIVATE_FILES_ROOT = tmp_path / "private"
     cache.clear()
     yield
     cache.clear()

@@ -145,6 +145,7 @@ def test_a_real_celery_worker_runs_the_job(organization, tmp_path, pool, data, e
         ),
         "CELERY_BROKER_URL": REDIS_URL,
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "PRIVATE_FILES_ROOT": str(settings.PRIVATE_FILES_ROOT),
     }
     queue = f"imports-test-{os.getpid()}"
     worker = subprocess.Popen(

@@ -4,35 +4,46 @@ The flow is two pages before a job exists: "Import contacts" (file and options) 
 signed token, "Map columns" shows the file's columns with sample values and the automatic mapping; confirming
 creates the ImportJob and hands it to a Celery worker (inline without a broker). The job's page shows progress
 (it refreshes itself until the job finishes), the counts and the error report.
+
+The uploaded file and the error report are private (contacts/storage.py): the only way to them is this admin's
+download views, which answer 404 to anyone who is not staff of the job's organization (or a superuser).
 """
 
 from __future__ import annotations
 
-import uuid
+import unicodedata
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core import signing
 from django.core.files.base import File
-from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import QuerySet
+from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
+from django.views.decorators.http import require_safe
 
 from contacts.admin.scoping import OrganizationScopedAdmin, organization_ids
 from contacts.errors import ValidationFailed
 from contacts.models import CustomField, Organization
 from contacts.models.imports import ImportJob, ImportMatchField, ImportMode
+from contacts.services.import_files import (
+    delete_import_jobs,
+    discard_staged_upload,
+    open_staged_upload,
+    stage_upload,
+    staged_upload_exists,
+)
 from contacts.services.imports import IMPORT_FIELDS, create_import_job, enqueue_import_job, preview
 
 UPLOAD_SALT = "contacts.admin.imports.upload"
 UPLOAD_MAX_AGE = 6 * 3600
-# Uploads wait here between the upload page and the mapping page.
-UPLOAD_DIR = "imports/uploads"
 
 
 class ImportUploadForm(forms.Form):
@@ -137,7 +148,10 @@ class ImportJobAdmin(OrganizationScopedAdmin):
             path(
                 "import/map/", transaction.non_atomic_requests(view(self.mapping_view)), name="contacts_importjob_map"
             ),
-            path("<int:pk>/errors/", view(self.error_report_view), name="contacts_importjob_errors"),
+            # Not wrapped in admin_view, whose login redirect would answer anonymous visitors differently from
+            # other organizations' staff: both get the 404 of a file that does not exist.
+            path("<int:pk>/file/", require_safe(self.source_file_view), name="contacts_importjob_file"),
+            path("<int:pk>/errors/", require_safe(self.error_report_view), name="contacts_importjob_errors"),
             *super().get_urls(),
         ]
 
@@ -166,7 +180,11 @@ class ImportJobAdmin(OrganizationScopedAdmin):
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None
     ) -> HttpResponse:
         job = self.get_object(request, object_id)
-        extra_context = {**(extra_context or {}), "job": job}
+        extra_context = {
+            **(extra_context or {}),
+            "job": job,
+            "retention_days": settings.IMPORT_FILE_RETENTION_DAYS,
+        }
         return super().change_view(request, object_id, form_url, extra_context)
 
     def _organizations(self, request: HttpRequest) -> Any:
@@ -189,7 +207,7 @@ class ImportJobAdmin(OrganizationScopedAdmin):
                 form.add_error("file" if exc.field == "file" else "encoding", exc.message)
             else:
                 upload.seek(0)
-                stored = default_storage.save(f"{UPLOAD_DIR}/{uuid.uuid4().hex}.csv", upload)
+                stored = stage_upload(upload)
                 token = signing.dumps(
                     {
                         "path": stored,
@@ -230,10 +248,10 @@ class ImportJobAdmin(OrganizationScopedAdmin):
             messages.error(request, "The upload expired or is invalid; upload the file again.")
             return HttpResponseRedirect(reverse("admin:contacts_importjob_upload"))
         organization = get_object_or_404(self._organizations(request), pk=upload["organization"])
-        if not default_storage.exists(upload["path"]):
+        if not staged_upload_exists(upload["path"]):
             messages.error(request, "The uploaded file is gone; upload it again.")
             return HttpResponseRedirect(reverse("admin:contacts_importjob_upload"))
-        with default_storage.open(upload["path"], "rb") as stored:
+        with open_staged_upload(upload["path"]) as stored:
             source, _, sample = preview(
                 organization, stored, encoding=upload["encoding"], delimiter=upload["delimiter"]
             )
@@ -241,7 +259,7 @@ class ImportJobAdmin(OrganizationScopedAdmin):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                with default_storage.open(upload["path"], "rb") as stored:
+                with open_staged_upload(upload["path"]) as stored:
                     job = create_import_job(
                         organization=organization,
                         file=File(stored, name=upload["name"]),
@@ -257,7 +275,7 @@ class ImportJobAdmin(OrganizationScopedAdmin):
             except ValidationFailed as exc:
                 form.add_error(None, exc.message)
             else:
-                default_storage.delete(upload["path"])
+                discard_staged_upload(upload["path"])
                 enqueue_import_job(job)
                 messages.success(request, f"Import {job.pk} started.")
                 return HttpResponseRedirect(reverse("admin:contacts_importjob_change", args=[job.pk]))
@@ -290,8 +308,51 @@ class ImportJobAdmin(OrganizationScopedAdmin):
             ("Custom fields", [(f"cf:{key}", key) for key in keys]),
         ]
 
+    # --- deleting: the job's files go with it -------------------------------------------------------------
+
+    def delete_model(self, request: HttpRequest, obj: ImportJob) -> None:
+        delete_import_jobs(ImportJob.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        delete_import_jobs(queryset)
+
+    # --- downloads ----------------------------------------------------------------------------------------
+
+    def source_file_view(self, request: HttpRequest, pk: int) -> FileResponse:
+        job = self._downloadable_job(request, pk)
+        return _attachment(job.file, _download_name(job.original_name, f"import-{job.pk}.csv"), "text/csv")
+
     def error_report_view(self, request: HttpRequest, pk: int) -> FileResponse:
+        job = self._downloadable_job(request, pk)
+        return _attachment(job.error_report, f"import-{job.pk}-errors.csv", "text/csv; charset=utf-8")
+
+    def _downloadable_job(self, request: HttpRequest, pk: int) -> ImportJob:
+        """The job, if the requester may view it; else 404, the same for a job that exists in another
+        organization as for one that does not exist, and for anonymous visitors."""
+        user = request.user
+        if not (user.is_authenticated and user.is_active and user.is_staff):
+            raise Http404("No such file")
         job = self.get_queryset(request).filter(pk=pk).first()
-        if job is None or not self.has_view_permission(request, job) or not job.error_report:
-            raise Http404("No error report")
-        return FileResponse(job.error_report.open("rb"), as_attachment=True, filename=f"import-{job.pk}-errors.csv")
+        if job is None or not self.has_view_permission(request, job):
+            raise Http404("No such file")
+        return job
+
+
+def _attachment(stored: FieldFile, filename: str, content_type: str) -> FileResponse:
+    if not stored:
+        raise Http404("No such file")
+    try:
+        handle = stored.open("rb")
+    except FileNotFoundError:
+        raise Http404("No such file") from None
+    response = FileResponse(handle, as_attachment=True, filename=filename, content_type=content_type)
+    # Personal data: not kept by browsers or proxies, and never rendered as anything but a download.
+    response["Cache-Control"] = "no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _download_name(original_name: str, fallback: str) -> str:
+    # The client chose this name: control characters would break the header (line breaks) or the user's shell.
+    name = "".join(char for char in original_name if unicodedata.category(char)[0] != "C").strip()
+    return name or fallback

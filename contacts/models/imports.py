@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.db import models
+from django.db.models.signals import post_delete
 
 from contacts.models.tenancy import Organization
+from contacts.storage import private_storage
 
 
 class ImportMode(models.TextChoices):
@@ -28,17 +32,25 @@ class ImportStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+def private_file_token() -> str:
+    """192 random bits: a stored name says nothing of the file (not its name, job or time) and cannot be guessed."""
+    return secrets.token_urlsafe(24)
+
+
+# The client's file name is kept in `original_name` only; the stored name is random, whatever `filename` says.
 def import_upload_to(instance: ImportJob, filename: str) -> str:
-    return f"imports/{instance.organization_id}/{filename}"
+    return f"imports/{instance.organization_id}/{private_file_token()}.csv"
 
 
 def error_report_upload_to(instance: ImportJob, filename: str) -> str:
-    return f"imports/{instance.organization_id}/errors/{filename}"
+    return f"imports/{instance.organization_id}/errors/{private_file_token()}.csv"
 
 
 class ImportJob(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="import_jobs")
-    file = models.FileField(upload_to=import_upload_to, max_length=255)
+    # Both files live in the private storage (no URL; see contacts/storage.py). Empty once the retention period
+    # has passed (`manage.py purge_import_files`): the job stays as the record of what was imported.
+    file = models.FileField(upload_to=import_upload_to, storage=private_storage, blank=True, max_length=255)
     original_name = models.CharField(max_length=255, blank=True)
     # {file column: field}; "" means the column is ignored. Frozen when the job is created.
     mapping = models.JSONField(default=dict, blank=True)
@@ -58,7 +70,9 @@ class ImportJob(models.Model):
     updated_count = models.PositiveIntegerField(default=0)
     unchanged_count = models.PositiveIntegerField(default=0)
     rejected_count = models.PositiveIntegerField(default=0)
-    error_report = models.FileField(upload_to=error_report_upload_to, blank=True, max_length=255)
+    error_report = models.FileField(
+        upload_to=error_report_upload_to, storage=private_storage, blank=True, max_length=255
+    )
     message = models.TextField(blank=True, help_text="Why the job failed, or a summary.")
 
     created_by = models.ForeignKey(
@@ -86,3 +100,14 @@ class ImportJob(models.Model):
         if not self.total_rows:
             return 0
         return min(99, self.processed_rows * 100 // self.total_rows)
+
+
+def _remove_files_after_delete(sender: type[ImportJob], instance: ImportJob, **kwargs: object) -> None:
+    """Safety net for deletions that bypass `delete_import_jobs` (an organization deleted with its jobs, the
+    shell): the files go once the deletion is committed, so a rolled-back delete keeps them."""
+    from contacts.services.import_files import remove_files_on_commit
+
+    remove_files_on_commit([instance.file.name, instance.error_report.name])
+
+
+post_delete.connect(_remove_files_after_delete, sender=ImportJob, dispatch_uid="contacts.importjob.remove_files")

@@ -1098,7 +1098,8 @@ def create_import_job(
         total_rows=source.estimated_rows,
         created_by=actor if getattr(actor, "pk", None) else None,
     )
-    job.file.save(f"{timezone.now():%Y%m%d%H%M%S}-{job.original_name}", file, save=False)
+    # Stored in the private storage under a random name (import_upload_to); the client's name is original_name.
+    job.file.save("upload.csv", file, save=False)
     job.save()
     return job
 
@@ -1152,7 +1153,8 @@ def run_import_job(job_id: int) -> ImportJob:
         job.unchanged_count, job.rejected_count = result.unchanged, result.rejected
         if result.rejected:
             report.seek(0)
-            job.error_report.save(f"import-{job.pk}-errors.csv", File(report), save=False)
+            # Private storage, random name (error_report_upload_to): a report's name must not lead to it.
+            job.error_report.save("errors.csv", File(report), save=False)
     return _finish(job, ImportStatus.COMPLETED, summarize(result))
 
 

@@ -1,0 +1,44 @@
+"""`manage.py purge_import_files [--days N] [--dry-run]`: delete import files past their retention.
+
+Run it daily (cron, a systemd timer or Celery beat). Finished jobs older than IMPORT_FILE_RETENTION_DAYS lose their
+uploaded file and error report (the job and its counts stay); files no job refers to go after a day.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from contacts.errors import ValidationFailed
+from contacts.services.import_files import purge_import_files
+
+
+class Command(BaseCommand):
+    help = (
+        "Delete the uploaded files and error reports of finished imports older than the retention "
+        "(IMPORT_FILE_RETENTION_DAYS unless --days), and import files no job refers to. Jobs are kept."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--days", type=int, help="Retention in days for this run (default: IMPORT_FILE_RETENTION_DAYS)."
+        )
+        parser.add_argument("--dry-run", action="store_true", help="List what would be deleted; delete nothing.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            report = purge_import_files(days=options["days"], dry_run=options["dry_run"])
+        except ValidationFailed as exc:
+            raise CommandError(exc.message) from None
+        verb = "Would delete" if report.dry_run else "Deleted"
+        for pk, names in report.jobs:
+            self.stdout.write(f"{verb} the files of import {pk}: {', '.join(names)}")
+        for name in report.orphans:
+            self.stdout.write(f"{verb} {name} (no job refers to it)")
+        for name in report.legacy:
+            self.stdout.write(f"{verb} {name} from MEDIA_ROOT (left by an earlier version)")
+        self.stdout.write(
+            f"{verb} {report.file_count} files: {len(report.jobs)} finished imports older than {report.days} days, "
+            f"{len(report.orphans) + len(report.legacy)} files no job refers to."
+        )

@@ -18,21 +18,18 @@ def throttle_scope_for(method: str) -> str:
 
 
 class AwalRateThrottle(CredentialRateThrottle):
-    """The per-credential sliding window, which also reports its state as Awal's X-RateLimit-* headers."""
-
-    def allow_request(self, request, view) -> bool:
-        allowed = super().allow_request(request, view)
-        self.counted = hasattr(self, "history")
-        return allowed
+    """The per-credential window, which also reports its state as Awal's X-RateLimit-* headers."""
 
     def rate_limit_headers(self) -> dict[str, str]:
-        now = self.now if getattr(self, "counted", False) else time.time()
-        history = self.history if getattr(self, "counted", False) else []
-        # The oldest request still in the window is the next to leave it; that is when a slot frees up.
-        reset = history[-1] + self.duration if history else now
+        if self.counted:
+            remaining, reset = self.remaining, self.window_end
+        else:
+            # Nothing counted yet: the whole budget, and no window to wait for.
+            remaining, reset = self.num_requests, time.time()
         return {
             "X-RateLimit-Limit": str(self.num_requests),
-            "X-RateLimit-Remaining": str(max(0, self.num_requests - len(history))),
+            "X-RateLimit-Remaining": str(remaining),
+            # When the window ends and the whole budget is back.
             "X-RateLimit-Reset": str(math.ceil(reset)),
         }
 

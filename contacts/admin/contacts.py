@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 
 from django.contrib import admin
@@ -19,6 +20,7 @@ from contacts.admin.scoping import (
     scoped_related_filter,
     single_organization,
 )
+from contacts.errors import NotFound
 from contacts.models import (
     Branch,
     ChannelIdentity,
@@ -219,11 +221,14 @@ class ContactAdmin(OrganizationScopedAdmin):
 
     # --- deletes go through the service (avatar files are removed too) ---------------------------------------
     def delete_model(self, request: HttpRequest, obj: Contact) -> None:
-        delete_contact(obj, actor=request.user)
+        with suppress(NotFound):  # deleted by someone else meanwhile: what was asked for is done
+            delete_contact(obj, actor=request.user)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
-        for contact in queryset.select_related(None).only("id", "avatar", "organization_id"):
-            delete_contact(contact, actor=request.user)
+        # Ascending id: the lock order of every write path.
+        for contact in queryset.select_related(None).only("id", "avatar", "organization_id").order_by("pk"):
+            with suppress(NotFound):
+                delete_contact(contact, actor=request.user)
 
 
 @admin.register(Tag)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.db import transaction
 from rest_framework.exceptions import ParseError
+from rest_framework.parsers import DataAndFiles
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -12,6 +14,7 @@ from rest_framework.views import APIView, set_rollback
 
 from contacts.api.errors import ApiError, describe_exception
 from contacts.api.principal import ApiPrincipal
+from contacts.api.storable_text import require_storable
 from contacts.api.throttling import CredentialRateThrottle
 from contacts.errors import PermissionDenied
 
@@ -29,7 +32,8 @@ class HasRequiredScope(BasePermission):
 
 
 class GuardedParser:
-    """Wraps a DRF parser so pathological input is a 400, not a 500 (deep nesting raises RecursionError)."""
+    """Wraps a DRF parser so pathological input is a 400, not a 500: deep nesting (RecursionError), and text no
+    database can store (NUL, unpaired surrogates)."""
 
     def __init__(self, inner) -> None:
         self.inner = inner
@@ -37,9 +41,16 @@ class GuardedParser:
 
     def parse(self, stream, media_type=None, parser_context=None):
         try:
-            return self.inner.parse(stream, media_type, parser_context)
+            parsed = self.inner.parse(stream, media_type, parser_context)
         except RecursionError:
             raise ParseError("The request body is nested too deeply") from None
+        # Every dialect's body passes here, so this one check keeps unstorable text out of every field.
+        if isinstance(parsed, DataAndFiles):
+            require_storable(parsed.data)
+            require_storable(parsed.files)
+        else:
+            require_storable(parsed)
+        return parsed
 
 
 class DialectAPIView(APIView):
@@ -53,6 +64,44 @@ class DialectAPIView(APIView):
     @property
     def organization(self):
         return self.request.user.organization
+
+    @classmethod
+    def as_view(cls, **initkwargs):
+        # The view runs its own transaction (see `dispatch`) instead of ATOMIC_REQUESTS', so that a failure at
+        # BEGIN or COMMIT is still answered by the dialect rather than by Django's HTML error page.
+        return transaction.non_atomic_requests(super().as_view(**initkwargs))
+
+    def dispatch(self, request, *args, **kwargs):
+        """DRF's dispatch, with the request's transaction inside it: nothing a failed request did stays written,
+        and an error raised when the transaction begins (database down) or commits (deferred constraint, lost
+        connection) goes through the same exception handler as any other."""
+        self.args, self.kwargs = args, kwargs
+        request = self.initialize_request(request, *args, **kwargs)
+        self.request = request
+        self.headers = self.default_response_headers
+        try:
+            with transaction.atomic():
+                response = self._handle(request, *args, **kwargs)
+        except Exception as exc:  # every failure is answered in the dialect's body
+            response = self.handle_exception(exc)
+        self.response = self.finalize_response(request, response, *args, **kwargs)
+        return self.response
+
+    def _handle(self, request: Request, *args, **kwargs) -> Response:
+        try:
+            self.initial(request, *args, **kwargs)
+            method = request.method.lower()
+            handler = getattr(self, method, None) if method in self.http_method_names else None
+            return (handler or self.http_method_not_allowed)(request, *args, **kwargs)
+        except Exception as exc:  # as DRF's own dispatch does
+            return self.handle_exception(exc)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        # Contacts are personal data: no browser or shared cache may keep a copy of any answer.
+        if not response.has_header("Cache-Control"):
+            response["Cache-Control"] = "no-store"
+        return response
 
     def get_parsers(self):
         return [GuardedParser(parser) for parser in super().get_parsers()]
@@ -68,6 +117,9 @@ class DialectAPIView(APIView):
         if limit is not None and length > limit:
             raise RequestDataTooBig("The request body is too large")
         super().initial(request, *args, **kwargs)
+        # The body is checked as it is parsed (GuardedParser); path and query are checked here.
+        require_storable(kwargs)
+        require_storable(request.query_params)
 
     def render_error(self, error: ApiError) -> Response:
         raise NotImplementedError

@@ -10,13 +10,20 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
+from django.db import DataError, InterfaceError, OperationalError
 from django.http import Http404
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework import exceptions as drf
 
 from contacts import errors as domain
 from contacts.services.avatars import AvatarTooLarge
 
 logger = logging.getLogger("contacts.api")
+
+# Seconds a client is asked to wait when the database or the cache cannot be reached.
+UNAVAILABLE_RETRY_AFTER = 5
+UNAVAILABLE_MESSAGE = "The service is temporarily unavailable; retry later"
 
 
 @dataclass
@@ -75,6 +82,14 @@ def describe_exception(exc: BaseException) -> ApiError:
         )
     if isinstance(exc, drf.APIException):
         return ApiError(exc.status_code, "error", str(exc.detail))
+    if isinstance(exc, (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError)):
+        # Database or cache unreachable, or a query cancelled: nothing was written, and a retry may succeed.
+        logger.error("service unavailable: %s", type(exc).__name__)
+        return ApiError(503, "unavailable", UNAVAILABLE_MESSAGE, retry_after=UNAVAILABLE_RETRY_AFTER)
+    if isinstance(exc, DataError):
+        # A value the database refused (out of range, unstorable); the guards should have caught it first.
+        logger.warning("database refused a value: %s", type(exc).__name__)
+        return ApiError(400, "validation", "A value in the request cannot be stored")
     logger.exception("unexpected error while handling an API request", exc_info=exc)
     return ApiError(500, "internal", "Internal server error")
 

@@ -10,7 +10,7 @@ from django.db import transaction
 from contacts.errors import UnknownReference
 from contacts.models import Contact, ContactGroup, Tag, Team
 from contacts.services.contacts import add_tag as _add_tag
-from contacts.services.contacts import add_to_group
+from contacts.services.contacts import add_to_group, lock_contact_ids
 from contacts.services.contacts import remove_tag as _remove_tag
 from contacts.services.dashboard import invalidate_dashboard
 
@@ -35,7 +35,7 @@ def assign_contacts(contacts: Iterable[Contact], *, user: Any = None, team: Team
         changes["team"] = team
     if not changes:
         return 0
-    return Contact.objects.filter(pk__in=[c.pk for c in contacts]).update(**changes)
+    return Contact.objects.filter(pk__in=_locked_ids(contacts)).update(**changes)
 
 
 def add_tag(contacts: Iterable[Contact], tag: Tag) -> int:
@@ -50,8 +50,17 @@ def remove_tag(contacts: Iterable[Contact], tag: Tag) -> int:
     return count
 
 
+@transaction.atomic
 def set_favorite(contacts: Iterable[Contact], value: bool = True) -> int:
-    return Contact.objects.filter(pk__in=[c.pk for c in contacts]).update(is_favorite=value)
+    return Contact.objects.filter(pk__in=_locked_ids(list(contacts))).update(is_favorite=value)
+
+
+def _locked_ids(contacts: list[Contact]) -> list[int]:
+    """Row-lock the contacts in ascending id order per organization (the order every write path uses)."""
+    ids: list[int] = []
+    for organization_id in sorted({contact.organization_id for contact in contacts}):
+        ids += lock_contact_ids(organization_id, (c.pk for c in contacts if c.organization_id == organization_id))
+    return ids
 
 
 def tag_or_group_in_org(model: type[Tag] | type[ContactGroup], pk: Any, organization_ids: set[int]) -> Any:

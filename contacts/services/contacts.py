@@ -182,14 +182,12 @@ def update_contact(
     if unknown:
         raise TypeError(f"update_contact() got unexpected fields: {', '.join(sorted(unknown))}")
     changes = {key: value for key, value in changes.items() if value is not UNSET}
-    old_avatar = contact.avatar.name if contact.avatar else ""
     new_avatar = False
     try:
         with transaction.atomic():
-            locked = Contact.objects.select_for_update().filter(pk=contact.pk, organization=organization).first()
-            if locked is None:
-                # Deleted by a concurrent request since the caller loaded it.
-                raise NotFound("id", "Contact not found")
+            locked = lock_contact(contact)
+            # The file to remove is the one the locked row names: the caller's copy may be stale.
+            old_avatar = locked.avatar.name if locked.avatar else ""
             for field in _TEXT_FIELDS.keys() & changes.keys():
                 value = _clean_text(field, changes[field])
                 if field in ("alias", "contact_key"):
@@ -240,6 +238,8 @@ def update_contact(
             if "groups" in changes:
                 groups = _resolve_groups(organization, changes["groups"] or [], create_missing_groups)
                 locked.groups.set(groups)
+            if old_avatar and locked.avatar.name != old_avatar:
+                _delete_file_on_commit(locked.avatar.storage, old_avatar)
     except IntegrityError as exc:
         if new_avatar:
             _discard_avatar(locked)
@@ -248,8 +248,6 @@ def update_contact(
         if new_avatar:
             _discard_avatar(locked)
         raise
-    if old_avatar and locked.avatar.name != old_avatar:
-        transaction.on_commit(lambda: locked.avatar.storage.delete(old_avatar))
     return locked
 
 
@@ -303,32 +301,62 @@ _CREATE_ONLY = _UPDATE_OPTIONS
 
 
 def delete_contact(contact: Contact, *, actor: Any = None) -> None:
-    avatar_name = contact.avatar.name if contact.avatar else ""
-    storage = contact.avatar.storage
-    contact.delete()
-    if avatar_name:
-        transaction.on_commit(lambda: storage.delete(avatar_name))
+    """Delete `contact` and its links; its avatar file goes once the deletion is committed.
+    Raises NotFound when a concurrent request deleted it first."""
+    with transaction.atomic():
+        locked = lock_contact(contact)
+        avatar_name = locked.avatar.name if locked.avatar else ""
+        locked.delete()
+        if avatar_name:
+            _delete_file_on_commit(locked.avatar.storage, avatar_name)
 
 
+def lock_contact(contact: Contact) -> Contact:
+    """The contact's row, locked until the transaction ends, freshly read; NotFound if it is gone.
+
+    Lock order, the same in every write path: contact rows first (several: ascending id, see `lock_contact_ids`),
+    then their tag, group and channel-identity rows. A writer that touched link rows before the contact row could
+    deadlock with one that holds the contact, or commit links to a contact deleted meanwhile."""
+    locked = Contact.objects.select_for_update().filter(pk=contact.pk, organization_id=contact.organization_id).first()
+    if locked is None:
+        raise NotFound("id", "Contact not found")
+    return locked
+
+
+def lock_contact_ids(organization_id: int, ids: Iterable[int]) -> list[int]:
+    """Lock the contacts `ids` of one organization in ascending id order; returns the ids that still exist."""
+    return list(
+        Contact.objects.select_for_update()
+        .filter(organization_id=organization_id, pk__in=list(ids))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+@transaction.atomic
 def add_tag(contacts: Iterable[Contact], tag: Tag) -> int:
     """Tag every contact in `contacts` (same organization as the tag); returns how many were newly tagged."""
     through = Contact.tags.through
-    ids = [c.pk for c in contacts if c.organization_id == tag.organization_id]
+    ids = lock_contact_ids(tag.organization_id, (c.pk for c in contacts if c.organization_id == tag.organization_id))
     already = set(through.objects.filter(tag=tag, contact_id__in=ids).values_list("contact_id", flat=True))
     rows = [through(contact_id=pk, tag_id=tag.pk) for pk in ids if pk not in already]
     through.objects.bulk_create(rows, ignore_conflicts=True)
     return len(rows)
 
 
+@transaction.atomic
 def remove_tag(contacts: Iterable[Contact], tag: Tag) -> int:
-    ids = [c.pk for c in contacts if c.organization_id == tag.organization_id]
+    ids = lock_contact_ids(tag.organization_id, (c.pk for c in contacts if c.organization_id == tag.organization_id))
     deleted, _ = Contact.tags.through.objects.filter(tag=tag, contact_id__in=ids).delete()
     return deleted
 
 
+@transaction.atomic
 def add_to_group(contacts: Iterable[Contact], group: ContactGroup) -> int:
     through = Contact.groups.through
-    ids = [c.pk for c in contacts if c.organization_id == group.organization_id]
+    ids = lock_contact_ids(
+        group.organization_id, (c.pk for c in contacts if c.organization_id == group.organization_id)
+    )
     already = set(through.objects.filter(contactgroup=group, contact_id__in=ids).values_list("contact_id", flat=True))
     rows = [through(contact_id=pk, contactgroup_id=group.pk) for pk in ids if pk not in already]
     through.objects.bulk_create(rows, ignore_conflicts=True)
@@ -546,6 +574,11 @@ def _conflict(exc: IntegrityError) -> Conflict:
             return Conflict(field, f"A contact with this {field.replace('_', ' ')} already exists")
     logger.warning("unexpected integrity error: %s", text)
     return Conflict(None, "The contact conflicts with an existing one")
+
+
+def _delete_file_on_commit(storage: Any, name: str) -> None:
+    # Until the transaction commits, a rollback would bring back the row that names this file.
+    transaction.on_commit(lambda: storage.delete(name))
 
 
 def _discard_avatar(contact: Contact) -> None:

@@ -442,9 +442,21 @@ def test_create_with_unknown_phone_number_id_is_404(awal):
 @pytest.mark.parametrize(
     ("method", "path", "query", "field", "message"),
     [
-        ("POST", "/contacts", "phone_number_id=12%003", "phone_number_id", "Null characters are not allowed."),
-        ("GET", "/contacts", "search=a%00b", "search", "Null characters are not allowed."),
-        ("GET", "/contacts/1", "phone_number_id=%00", "phone_number_id", "Null characters are not allowed."),
+        (
+            "POST",
+            "/contacts",
+            "phone_number_id=12%003",
+            "phone_number_id",
+            "phone_number_id must not contain NUL characters or unpaired surrogates",
+        ),
+        ("GET", "/contacts", "search=a%00b", "search", "search must not contain NUL characters or unpaired surrogates"),
+        (
+            "GET",
+            "/contacts/1",
+            "phone_number_id=%00",
+            "phone_number_id",
+            "phone_number_id must not contain NUL characters or unpaired surrogates",
+        ),
     ],
     ids=["create", "list", "get"],
 )

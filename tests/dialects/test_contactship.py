@@ -230,7 +230,7 @@ def test_create_accepts_a_national_number_read_in_the_organization_region(client
         ),
         (
             {"phone_number": "+12124567890", "full_name": "Ana\x00"},
-            "full_name: must not contain a NUL character",
+            "full_name must not contain NUL characters or unpaired surrogates",
         ),
     ],
 )
@@ -598,7 +598,7 @@ def test_list_limit_defaults_to_100(client, organization):
         ("offset=99999999999999999999", "offset: Ensure this value is less than or equal to 2147483647."),
         ("phone_number=call-me", "phone_number: may contain only digits, spaces, dashes and a leading +"),
         ("email=" + "a" * 256, "email: Ensure this field has no more than 255 characters."),
-        ("full_name=a%00b", "full_name: must not contain a NUL character"),
+        ("full_name=a%00b", "full_name must not contain NUL characters or unpaired surrogates"),
     ],
 )
 def test_list_with_bad_parameters_is_a_400(client, organization, query, message):

@@ -22,6 +22,7 @@ _KINDS: dict[str, tuple[int | None, str]] = {
     "not_acceptable": (406, "not_acceptable"),
     "unsupported_media_type": (415, "unsupported_media_type"),
     "internal": (500, "internal_error"),
+    "unavailable": (503, "service_unavailable"),
 }
 
 

@@ -25,6 +25,7 @@ CALLBELL_ERROR_CODES = {
     "too_large": "payload_too_large",
     "throttled": "rate_limited",
     "internal": "internal_error",
+    "unavailable": "service_unavailable",
 }
 
 # The services name canonical fields; Callbell clients know them by the parameter they sent.

@@ -32,18 +32,13 @@ class CallbellTagsField(serializers.Field):
     """`tags`: a list of tag names. Callbell describes them as "comma-separated values", so a single
     string is read as such a list."""
 
-    default_error_messages = {
-        "invalid": "tags must be a list of tag names",
-        "nul": "tags must not contain NUL characters",
-    }
+    default_error_messages = {"invalid": "tags must be a list of tag names"}
 
     def to_internal_value(self, data: Any) -> list[str]:
         if isinstance(data, str):
             data = [part.strip() for part in data.split(",") if part.strip()]
         if not isinstance(data, list) or not all(isinstance(item, str) for item in data):
             self.fail("invalid")
-        if contains_nul(data):
-            self.fail("nul")
         return data
 
     def to_representation(self, value: Any) -> Any:
@@ -52,26 +47,6 @@ class CallbellTagsField(serializers.Field):
 
 class CallbellCustomFieldsField(serializers.DictField):
     """`custom_fields`: name → value; the values are validated by type in the service."""
-
-    default_error_messages = {"nul": "custom_fields must not contain NUL characters"}
-
-    def to_internal_value(self, data: Any) -> dict[str, Any]:
-        value = super().to_internal_value(data)
-        # PostgreSQL cannot store NUL in text or jsonb: refuse it here rather than fail in the database.
-        if contains_nul(value):
-            self.fail("nul")
-        return value
-
-
-def contains_nul(value: Any) -> bool:
-    """Whether a NUL character hides anywhere in a JSON value (keys included)."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, Mapping):
-        return any(contains_nul(key) or contains_nul(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(contains_nul(item) for item in value)
-    return False
 
 
 class CallbellPayloadSerializer(serializers.Serializer):

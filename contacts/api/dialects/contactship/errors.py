@@ -8,6 +8,7 @@ from http import HTTPStatus
 from rest_framework.response import Response
 
 from contacts.api.errors import ApiError
+from contacts.api.storable_text import UNSTORABLE_CODE
 
 # Services name the canonical fields; Contactship clients know them by the contract's names.
 _LIST_INDEX = re.compile(r"\.(\d+)(?=\.|$)")
@@ -37,7 +38,7 @@ def contactship_message(error: ApiError, *, api_key_sent: bool) -> str:
     if error.status == 429 and error.retry_after is not None:
         return f"Too many requests; retry after {error.retry_after} seconds"
     field = vendor_field_name(error.field)
-    if field and error.status in (400, 422):
+    if field and error.status in (400, 422) and error.code != UNSTORABLE_CODE:  # that message names its field
         return f"{field}: {error.message}"
     return error.message
 

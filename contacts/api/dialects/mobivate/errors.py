@@ -45,6 +45,8 @@ def error_name(status: int) -> str:
 
 def error_message(error: ApiError) -> str:
     """A message in Mobivate's style ("Alias is required", "Msisdn is invalid", "Alias already exists")."""
+    if error.kind == "unavailable":
+        return "Service temporarily unavailable, retry later"
     if error.status >= 500:
         # Never leak internals; the exception itself is logged by describe_exception.
         return "Internal server error"

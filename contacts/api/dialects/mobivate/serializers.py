@@ -36,7 +36,6 @@ class MobivateAliasField(serializers.Field):
         "blank": "Alias is required",
         "invalid": "Alias must be a string",
         "max_length": f"Alias must be at most {ALIAS_MAX_LENGTH} characters",
-        "nul": "Alias must not contain NUL characters",
     }
 
     def to_internal_value(self, data: Any) -> str:
@@ -47,8 +46,6 @@ class MobivateAliasField(serializers.Field):
             self.fail("blank")
         if len(text) > ALIAS_MAX_LENGTH:
             self.fail("max_length")
-        if "\x00" in text:
-            self.fail("nul")
         return text
 
     def to_representation(self, value: Any) -> Any:
@@ -88,10 +85,8 @@ class MobivateMetaField(serializers.Field):
         "invalid": "Meta must be an object",
         "too_many": f"Meta may have at most {META_MAX_KEYS} keys",
         "key": f"Meta keys must be 1 to {META_KEY_MAX_LENGTH} characters",
-        "key_nul": "Meta keys must not contain NUL characters",
         "value": "Meta {name} must be a string, number or boolean",
         "number": "Meta {name} must be a finite number",
-        "value_nul": "Meta {name} must not contain NUL characters",
     }
 
     def to_internal_value(self, data: Any) -> dict[str, str | None]:
@@ -103,8 +98,6 @@ class MobivateMetaField(serializers.Field):
         for key, value in data.items():
             if not key.strip() or len(key) > META_KEY_MAX_LENGTH:
                 self.fail("key")
-            if "\x00" in key:
-                self.fail("key_nul")
             meta[key] = self._text(key, value)
         return meta
 
@@ -119,9 +112,6 @@ class MobivateMetaField(serializers.Field):
             return str(value)
         if not isinstance(value, str):
             self.fail("value", name=key)
-        # PostgreSQL's jsonb cannot store U+0000.
-        if "\x00" in value:
-            self.fail("value_nul", name=key)
         return value
 
     def to_representation(self, value: Any) -> Any:

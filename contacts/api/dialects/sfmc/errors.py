@@ -21,6 +21,7 @@ MISSING_READ_SCOPE = 20001
 MISSING_WRITE_SCOPE = 20002
 RATE_LIMIT_EXCEEDED = 50100
 INTERNAL_ERROR = 50000
+SERVICE_UNAVAILABLE = 50003
 
 OAUTH_ERROR_URI = "https://developer.salesforce.com/docs"
 
@@ -88,6 +89,8 @@ def describe_rest_error(error: ApiError) -> tuple[int, dict[str, Any]]:
         return 400, error_body(error.message, MALFORMED_REQUEST)
     if error.status == 413:
         return 413, error_body(error.message, TOO_MANY_VALUES)
+    if error.status == 503:
+        return 503, {**error_body("Service temporarily unavailable", SERVICE_UNAVAILABLE), "retryAfter": error.retry_after}
     if error.status >= 500:
         return 500, error_body("An unexpected error occurred", INTERNAL_ERROR)
     # Validation, unknown references and conflicts outside a contact operation: an invalid value.
@@ -100,6 +103,9 @@ def describe_token_error(error: ApiError) -> tuple[int, dict[str, Any]]:
         return 429, rate_limit_body(error.retry_after or 1)
     if error.status == 404:
         return 404, oauth_body("invalid_request", "Resource not found")
+    if error.status == 503:
+        # RFC 6749 section 5.2's code for a server that cannot answer for now.
+        return 503, oauth_body("temporarily_unavailable", "The service is temporarily unavailable; retry later")
     if error.status >= 500:
         return 500, oauth_body("server_error", "An unexpected error occurred")
     if error.status in (405, 413, 415):

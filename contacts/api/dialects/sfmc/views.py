@@ -28,7 +28,7 @@ from contacts.api.dialects.sfmc.errors import (
 )
 from contacts.api.dialects.sfmc.scopes import UnknownScope, canonical_scopes, scope_text
 from contacts.api.errors import ApiError
-from contacts.errors import Conflict, PermissionDenied, ValidationFailed
+from contacts.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from contacts.models import Contact, Scope
 from contacts.services import credentials
 from contacts.services.contacts import create_contact, delete_contact, update_contact
@@ -188,6 +188,9 @@ class SfmcContactsView(SfmcAPIView):
             attribute_sets.save_channel_identities(
                 contact, attribute_sets.channel_identities(parsed.sets), replace=not is_new
             )
+        except NotFound:
+            # Deleted by a concurrent request after we found it: the same answer as if it had never existed.
+            raise ContactOperationFailed(parsed, [_not_found(parsed)], failure_status) from None
         except (ValidationFailed, Conflict) as error:
             raise ContactOperationFailed(parsed, [_violation(error)], failure_status) from None
         return Response(serializers.contact_operation_body(contact, is_new=is_new))
@@ -207,11 +210,11 @@ class SfmcContactsView(SfmcAPIView):
                     "ContactIDMismatch", f"contactID {parsed.contact_id} is not the contact with this contactKey"
                 )
             if contact is None and not creating:
-                return None, Violation("ContactNotFound", f"No contact with contactKey {parsed.contact_key}")
+                return None, _not_found(parsed)
             return contact, None
         contact = contacts.filter(pk=parsed.contact_id).first()
         if contact is None:
-            return None, Violation("ContactNotFound", f"No contact with contactID {parsed.contact_id}")
+            return None, _not_found(parsed)
         return contact, None
 
     def _create(self, parsed: ContactRequest, fields: dict[str, Any]) -> tuple[Contact, bool]:
@@ -220,17 +223,25 @@ class SfmcContactsView(SfmcAPIView):
             contact = create_contact(
                 organization=self.organization, contact_key=parsed.contact_key, attributes=attributes, **fields
             )
-        except Conflict as conflict:
-            # Another request created this key between our lookup and insert: theirs wins, ours updates it.
-            if conflict.field != "contact_key":
+        except Conflict:
+            # Another request may have created this key between our lookup and insert: theirs wins, ours updates
+            # it. Its phone or alias can be what collided first, so look the key up whatever the field was.
+            winner = Contact.objects.filter(organization=self.organization, contact_key=parsed.contact_key).first()
+            if winner is None:
                 raise
-            return Contact.objects.get(organization=self.organization, contact_key=parsed.contact_key), False
+            return winner, False
         return contact, True
 
 
 def _stored_sets(contact: Contact) -> dict[str, Any]:
     # Attributes can be edited in the admin; anything but an object is treated as no sets.
     return dict(contact.attributes) if isinstance(contact.attributes, dict) else {}
+
+
+def _not_found(parsed: ContactRequest) -> Violation:
+    if parsed.contact_key is not None:
+        return Violation("ContactNotFound", f"No contact with contactKey {parsed.contact_key}")
+    return Violation("ContactNotFound", f"No contact with contactID {parsed.contact_id}")
 
 
 def _violation(error: ValidationFailed | Conflict) -> Violation:
@@ -254,9 +265,14 @@ class SfmcContactDeleteView(SfmcAPIView):
             found = {contact.contact_key: contact for contact in contacts.filter(contact_key__in=parsed.values)}
         else:
             found = {contact.pk: contact for contact in contacts.filter(pk__in=parsed.values)}
-        for contact in found.values():
-            delete_contact(contact)
-        missing = [value for value in parsed.values if value not in found]
+        gone = set()
+        # Ascending id: the lock order of every write path.
+        for value, contact in sorted(found.items(), key=lambda item: item[1].pk):
+            try:
+                delete_contact(contact)
+            except NotFound:  # a concurrent request deleted it first: reported like any unknown key
+                gone.add(value)
+        missing = [value for value in parsed.values if value not in found or value in gone]
         operation_id = secrets.randbelow(2**31 - 1) + 1
         return Response(serializers.delete_operation_body(operation_id, missing, parsed.by))
 

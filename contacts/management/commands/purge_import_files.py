@@ -38,7 +38,12 @@ class Command(BaseCommand):
             self.stdout.write(f"{verb} {name} (no job refers to it)")
         for name in report.legacy:
             self.stdout.write(f"{verb} {name} from MEDIA_ROOT (left by an earlier version)")
+        jobs, unreferenced = len(report.jobs), len(report.orphans) + len(report.legacy)
         self.stdout.write(
-            f"{verb} {report.file_count} files: {len(report.jobs)} finished imports older than {report.days} days, "
-            f"{len(report.orphans) + len(report.legacy)} files no job refers to."
+            f"{verb} {_count(report.file_count, 'file')}: {_count(jobs, 'finished import')} older than "
+            f"{_count(report.days, 'day')}, {_count(unreferenced, 'file')} no job refers to."
         )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"

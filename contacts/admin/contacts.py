@@ -186,9 +186,7 @@ class ContactAdmin(OrganizationScopedAdmin):
         url = contact.avatar.url if contact.avatar else contact.avatar_url
         if not url:
             return "—"
-        return format_html(
-            '<img src="{}" alt="avatar" style="max-width:160px;max-height:160px;border-radius:8px">', url
-        )
+        return format_html('<img class="crm-avatar-preview" src="{}" alt="avatar">', url)
 
     @admin.display(description="attribute sets")
     def attributes_table(self, contact: Contact) -> str:

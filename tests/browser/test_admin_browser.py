@@ -125,3 +125,74 @@ def test_staff_member_day_in_the_admin(page, live_server, tmp_path):
     assert page.locator("svg.crm-chart rect.crm-bar").count() == 30
     assert "VIP" in page.inner_text("#crm-top-tags")
     page.screenshot(path=ARTIFACTS / "04-dashboard.png", full_page=True)
+
+
+# Content-Security-Policy (docs/security.md): the admin must work with nothing inline.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI || "inline"}`);
+});
+"""
+
+
+def watch_for_csp_violations(page) -> list[str]:
+    """Every CSP violation and uncaught script error on the page from now on, as text."""
+    problems: list[str] = []
+    page.add_init_script(REPORT_CSP_VIOLATIONS)
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(message.text)
+            if message.type == "error"
+            and ("Content Security Policy" in message.text or "CSP violation" in message.text)
+            else None
+        ),
+    )
+    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+    return problems
+
+
+def test_the_admin_works_under_its_content_security_policy(page, live_server, tmp_path):
+    organization = OrganizationFactory(name="Acme", slug="acme", default_region="US")
+    staff = UserFactory(username="alice", is_staff=True)
+    MembershipFactory(user=staff, organization=organization, role=Membership.Role.ADMIN)
+    Tag.objects.create(organization=organization, name="VIP")
+    avatar = tmp_path / "me.jpg"
+    Image.new("RGB", (400, 300), (30, 120, 200)).save(avatar, "JPEG")
+    problems = watch_for_csp_violations(page)
+
+    response = page.goto(f"{live_server.url}/admin/login/")
+    assert "default-src 'self'" in response.headers["content-security-policy"]
+    log_in(page, live_server, "alice")
+    assert problems == []
+
+    # The add form's scripts (autocomplete, file input) run; the upload is accepted.
+    page.goto(f"{live_server.url}/admin/contacts/contact/add/")
+    page.fill("#id_name", "Policy Person")
+    page.fill("#id_phone", "+1 212 456 7891")
+    page.set_input_files("#id_avatar", str(avatar))
+    pick_autocomplete(page, "tags", "VIP")
+    page.click("input[name=_save]")
+    page.wait_for_selector(".messagelist .success")
+    contact = Contact.objects.get(name="Policy Person")
+
+    # The styles from the static stylesheet apply: a round 32px thumbnail, a chip, the dashboard chart's height.
+    page.goto(f"{live_server.url}/admin/contacts/contact/")
+    assert problems == []
+    thumbnail = page.locator("#result_list img.crm-avatar").first
+    assert thumbnail.evaluate("img => img.complete && img.naturalWidth > 0") is True
+    assert thumbnail.evaluate("img => getComputedStyle(img).borderRadius") == "50%"
+    assert page.locator(".crm-chip", has_text="VIP").evaluate("e => getComputedStyle(e).display") == "inline-block"
+
+    page.goto(f"{live_server.url}/admin/contacts/contact/{contact.pk}/change/")
+    preview = page.locator("img.crm-avatar-preview")
+    assert preview.evaluate("img => img.complete && img.naturalWidth > 0") is True
+    assert preview.evaluate("img => getComputedStyle(img).maxWidth") == "160px"
+
+    page.goto(f"{live_server.url}/admin/")
+    assert page.locator("svg.crm-chart").evaluate("svg => svg.getBoundingClientRect().height") == 140
+    page.goto(f"{live_server.url}/admin/contacts/importjob/import/")
+    page.wait_for_selector("#import-upload-form")
+    page.screenshot(path=ARTIFACTS / "05-under-csp.png", full_page=True)
+
+    assert problems == []

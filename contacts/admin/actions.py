@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from contacts.admin.scoping import scope_choices
+from contacts.admin.scoping import scope_choices, single_organization
 from contacts.errors import ContactsError
 from contacts.models import ContactGroup, Tag, Team
 from contacts.services import bulk
@@ -140,6 +140,10 @@ def mark_favorite(modeladmin, request, queryset):
 def export_csv(modeladmin, request, queryset):
     from contacts.services.exports import stream_contacts_csv
 
-    response = StreamingHttpResponse(stream_contacts_csv(queryset), content_type="text/csv; charset=utf-8")
+    # Staff of one organization get its custom-field columns whatever the list holds (as `export_contacts`
+    # writes them), even when the search or filters match nothing. Superusers may see several organizations.
+    organization = None if request.user.is_superuser else single_organization(request)
+    rows = stream_contacts_csv(queryset, organization=organization)
+    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="contacts-{timezone.now():%Y%m%d-%H%M%S}.csv"'
     return response

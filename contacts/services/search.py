@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import Q, QuerySet, TextField
-from django.db.models.expressions import RawSQL
+from django.db.models import F, Func, Q, QuerySet, TextField
 
 from contacts.errors import ContactsError
-from contacts.models import Contact
 from contacts.services.phones import normalize_phone
 
 SEARCH_ANNOTATION = "search_text"
@@ -19,11 +17,27 @@ SEARCH_COLUMNS = ("name", "full_name", "email", "alias", "contact_key")
 def search_sql(qualifier: str = "") -> str:
     """UPPER(name || ' ' || full_name || ' ' || email || ' ' || alias || ' ' || contact_key), NULLs as ''.
 
-    Migration 0004 builds the trigram index from `search_sql()` (unqualified); queries use the same expression
-    qualified with the table name, which PostgreSQL matches to the index."""
+    Migration 0004 builds the trigram index from `search_sql()` (unqualified); queries use `SearchText`, the same
+    expression over the table's (or its subquery alias's) columns, which PostgreSQL matches to the index."""
     prefix = f'"{qualifier}".' if qualifier else ""
     joined = " || ' ' || ".join(f"COALESCE({prefix}\"{column}\", '')" for column in SEARCH_COLUMNS)
     return f"UPPER({joined})"
+
+
+class SearchText(Func):
+    """`search_sql()` over column references rather than raw SQL, so Django can requalify the columns when the
+    searched queryset becomes a subquery (`pk__in=...`, `organization__in=....values(...)`), where the contact
+    table is aliased (`U0`): raw SQL naming "contacts_contact" there is an invalid reference on PostgreSQL.
+
+    At the top level it compiles to `search_sql(<table>)` exactly (a test holds them equal), which PostgreSQL
+    matches to the trigram index."""
+
+    template = "UPPER(%(expressions)s)"
+    arg_joiner = " || ' ' || "
+    output_field = TextField()
+
+    def __init__(self) -> None:
+        super().__init__(*(Func(F(column), template="COALESCE(%(expressions)s, '')") for column in SEARCH_COLUMNS))
 
 
 def phone_candidates(term: str, regions: Iterable[str]) -> set[str]:
@@ -43,10 +57,9 @@ def search_contacts(queryset: QuerySet, term: str, *, regions: Iterable[str]) ->
     term = term.strip()
     if not term:
         return queryset
-    text = RawSQL(search_sql(Contact._meta.db_table), [], output_field=TextField())  # noqa: S611 - no user input
     text_match = Q()
     for word in term.split():
         text_match &= Q(**{f"{SEARCH_ANNOTATION}__contains": word.upper()})
     phones = phone_candidates(term, regions)
     condition = text_match | Q(phone__in=phones) if phones else text_match
-    return queryset.alias(**{SEARCH_ANNOTATION: text}).filter(condition)
+    return queryset.alias(**{SEARCH_ANNOTATION: SearchText()}).filter(condition)

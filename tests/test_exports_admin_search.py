@@ -242,7 +242,25 @@ def combined(names: tuple[str, ...]) -> tuple[dict[str, str], set[str], set[str]
     return params, staff, superuser
 
 
-def test_the_search_expression_is_requalified_inside_a_subquery(people):
+def test_the_search_expression_is_the_indexed_one_and_is_requalified_in_a_subquery(db):
+    searched = search_contacts(Contact.objects.all(), "juan", regions=["US"])
+
+    top_level, _ = searched.query.sql_with_params()
+    nested = str(Contact.objects.filter(pk__in=searched.values("pk")).query)
+
+    # Migration 0004's index expression over the table's columns, so PostgreSQL can use the trigram index.
+    assert (
+        """UPPER(COALESCE("contacts_contact"."name", '') || ' ' || COALESCE("contacts_contact"."full_name", '') """
+        """|| ' ' || COALESCE("contacts_contact"."email", '') || ' ' || COALESCE("contacts_contact"."alias", '') """
+        """|| ' ' || COALESCE("contacts_contact"."contact_key", ''))"""
+    ) in top_level
+    assert (
+        """UPPER(COALESCE(U0."name", '') || ' ' || COALESCE(U0."full_name", '') || ' ' || COALESCE(U0."email", '') """
+        """|| ' ' || COALESCE(U0."alias", '') || ' ' || COALESCE(U0."contact_key", ''))"""
+    ) in nested
+
+
+def test_a_searched_queryset_runs_inside_another_query(people):
     """The root cause, at the service: a searched queryset nested in another query compiles and runs."""
     searched = search_contacts(Contact.objects.all(), "juan", regions=["US"])
 

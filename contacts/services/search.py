@@ -27,10 +27,11 @@ def search_sql(qualifier: str = "") -> str:
 class SearchText(Func):
     """`search_sql()` over column references rather than raw SQL, so Django can requalify the columns when the
     searched queryset becomes a subquery (`pk__in=...`, `organization__in=....values(...)`), where the contact
-    table is aliased (`U0`): raw SQL naming "contacts_contact" there is an invalid reference on PostgreSQL.
+    table is aliased (`U0`): raw SQL naming "contacts_contact" there is an invalid reference (a 500 from the
+    admin's export of a searched list).
 
-    At the top level it compiles to `search_sql(<table>)` exactly (a test holds them equal), which PostgreSQL
-    matches to the trigram index."""
+    At the top level it compiles to `search_sql(<table>)` exactly (tests/test_exports_admin_search.py holds them
+    equal), which PostgreSQL matches to the trigram index."""
 
     template = "UPPER(%(expressions)s)"
     arg_joiner = " || ' ' || "

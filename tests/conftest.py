@@ -1,7 +1,12 @@
 import pytest
 from django.core.cache import cache
+from django.core.servers.basehttp import WSGIServer
 
 from tests.factories import OrganizationFactory, make_api_key
+
+# The concurrency tests open a few dozen connections to the live server at once; Django's listen backlog of 10
+# overflows, and the kernel then resets some of them.
+WSGIServer.request_queue_size = 128
 
 
 @pytest.fixture(autouse=True)

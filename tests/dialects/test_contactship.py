@@ -767,6 +767,24 @@ def test_patch_additional_data_replaces_the_whole_array(client, juan):
     assert (juan.full_name, juan.phone_e164) == ("Juan P.", "+12125550000")
 
 
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        ({"name": "round", "value": "1", "type": "number"}, "additional_data[0].field: This field is required."),
+        ({"field": "round", "value": "1"}, "additional_data[0].type: This field is required."),
+        ({"field": "round", "type": "number"}, "additional_data[0].value: This field is required."),
+    ],
+    ids=["no-field", "no-type", "no-value"],
+)
+def test_patch_with_an_incomplete_additional_data_item_is_a_400(client, juan, item, message):
+    response = client.patch(f"{URL}/{juan.uuid}", {"additional_data": [item]}, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"statusCode": 400, "error": "Bad Request", "message": message}
+    juan.refresh_from_db()
+    assert juan.custom_fields == {"dirección": "Av. Insurgentes 123"}
+
+
 def test_patch_with_an_empty_additional_data_removes_all_of_it(client, juan):
     response = client.patch(f"{URL}/{juan.uuid}", {"additional_data": []}, format="json")
 

@@ -216,7 +216,10 @@ class AwalContactDetailView(AwalAPIView):
 
     def delete(self, request: Request, contact_id: int) -> Response:
         self.check_sender_number(required=False)
-        delete_contact(self.get_contact(contact_id), actor=request.user)
+        try:
+            delete_contact(self.get_contact(contact_id), actor=request.user)
+        except NotFound:
+            raise NotFound("id", f"Contact {contact_id} not found") from None  # a concurrent delete won
         return self.envelope("Contact deleted successfully")
 
 

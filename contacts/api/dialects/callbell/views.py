@@ -134,12 +134,18 @@ class CallbellContactDetailView(CallbellAPIView):
         contact = self.get_contact(contact_uuid, for_rendering=False)
         serializer = CallbellContactUpdateSerializer(data=self.json_object())
         serializer.is_valid(raise_exception=True)
-        update_contact(contact, **serializer.service_kwargs(self.organization))
+        try:
+            update_contact(contact, **serializer.service_kwargs(self.organization))
+        except NotFound:
+            raise NotFound(None, "Contact not found") from None  # deleted meanwhile: as if it never existed
         updated = callbell_contacts(self.organization).get(pk=contact.pk)
         return Response({"contact": [self.render_contact(updated)]})
 
     def delete(self, request: Request, contact_uuid: str) -> Response:
-        delete_contact(self.get_contact(contact_uuid, for_rendering=False))
+        try:
+            delete_contact(self.get_contact(contact_uuid, for_rendering=False))
+        except NotFound:
+            raise NotFound(None, "Contact not found") from None  # a concurrent delete won
         return Response({"status": "contact was destroyed"})
 
 

@@ -71,6 +71,10 @@ class ContactshipAdditionalDataField(serializers.ListField):
         items = super().to_internal_value(data)
         seen: set[str] = set()
         for index, item in enumerate(items):
+            # A PATCH validates partially, and DRF then skips missing fields at every depth; an item is whole or wrong.
+            missing = [name for name in ContactshipAdditionalDataItemSerializer._declared_fields if name not in item]
+            if missing:
+                raise serializers.ValidationError({index: {missing[0]: "This field is required."}})
             if item["field"] in seen:
                 raise serializers.ValidationError({index: {"field": f"duplicate field {item['field']!r}"}})
             seen.add(item["field"])

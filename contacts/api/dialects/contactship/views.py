@@ -76,7 +76,7 @@ class ContactshipAPIView(DialectAPIView):
             Contact.objects.filter(organization=self.organization, uuid=contact_uuid).first() if contact_uuid else None
         )
         if contact is None:
-            raise NotFound("id", f"Contact with id {contact_id} not found")
+            raise _not_found(contact_id)
         contact.organization = self.organization  # already loaded with the key; spares the services a query
         return contact
 
@@ -161,14 +161,20 @@ class ContactshipContactDetailView(ContactshipAPIView):
         contact = self.contact_by_id(identifier)
         serializer = _validated(ContactshipContactWriteSerializer, request.data, partial=True)
         kwargs = serializer.service_kwargs()
-        contact = update_contact(contact, actor=request.auth, **kwargs)
+        try:
+            contact = update_contact(contact, actor=request.auth, **kwargs)
+        except NotFound:
+            raise _not_found(identifier) from None  # deleted meanwhile: as if it never existed
         # When additional_data was given it replaced every custom field, so the request knows all their types.
         return Response(
             self.render_contact(contact, kwargs.get("custom_field_types") if "custom_fields" in kwargs else None)
         )
 
     def delete(self, request: Request, identifier: str) -> Response:
-        delete_contact(self.contact_by_id(identifier), actor=request.auth)
+        try:
+            delete_contact(self.contact_by_id(identifier), actor=request.auth)
+        except NotFound:
+            raise _not_found(identifier) from None  # a concurrent delete won
         return Response(status=204)
 
 
@@ -183,3 +189,7 @@ class ContactshipNotFoundView(ContactshipAPIView):
         super().initial(request, *args, **kwargs)
         # NestJS's own wording for an unknown route, which Contactship's error body comes from.
         raise NotFound(None, f"Cannot {request.method} {request.path}")
+
+
+def _not_found(contact_id: str) -> NotFound:
+    return NotFound("id", f"Contact with id {contact_id} not found")

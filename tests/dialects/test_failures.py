@@ -217,13 +217,6 @@ def assert_dialect_error(surface: Surface, response, status: int, expected: dict
     assert response["Cache-Control"] == "no-store"
 
 
-@pytest.fixture
-def surface(request, organization):
-    instance = request.param()
-    instance.setup(organization)
-    return instance
-
-
 def _raise_after_initial(exc: BaseException):
     real_initial = base.DialectAPIView.initial
 

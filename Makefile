@@ -23,11 +23,21 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 venv: $(VENV)/.runtime
 venv-dev: $(VENV)/.dev
 
-# Local development server with the demo organization. DEBUG is on unless you say otherwise.
-run: venv
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py demo
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver $(HOST):$(PORT)
+# Local settings for this checkout, written once: DEBUG on and a SECRET_KEY of its own, so that every
+# `manage.py` command works without exporting anything. Git ignores it; the environment overrides it.
+.env:
+	@umask 077 && $(PYTHON) -c 'import secrets; print("# Local development settings, written by make run. The environment overrides them.\nDEBUG=1\nSECRET_KEY=" + secrets.token_urlsafe(50))' > $@.tmp
+	@mv $@.tmp $@
+	@echo "Wrote .env (DEBUG=1 and a new SECRET_KEY) for local use; see README.md, Configuration."
+
+# Local development server with the demo organization.
+run: venv .env
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py demo --url http://$(HOST):$(PORT)/
+	@echo ""
+	@echo "  Serving http://$(HOST):$(PORT)/ (admin http://$(HOST):$(PORT)/admin/). Ctrl-C stops it."
+	@echo ""
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # The whole suite. DATABASE_URL selects the database (unset: SQLite).
 test: venv-dev
@@ -41,8 +51,9 @@ format: venv-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Production settings: DEBUG off even where the local .env turns it on.
 check-deploy: venv
-	SECRET_KEY=$${SECRET_KEY:-check-deploy-$$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')} \
+	DEBUG=$${DEBUG:-0} SECRET_KEY=$${SECRET_KEY:-check-deploy-$$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')} \
 	ALLOWED_HOSTS=$${ALLOWED_HOSTS:-crm.example.com} \
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
 

@@ -8,7 +8,15 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from crm.envfile import load_env_file
+
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# --- Local .env file (crm/envfile.py) ---------------------------------------------------------------------------
+# Read before any setting looks at the environment. Variables already set in the environment win; CRM_ENV_FILE
+# names another file, or none when empty.
+load_env_file(BASE_DIR)
+# --- end of local .env file -------------------------------------------------------------------------------------
 
 
 def env_bool(name: str, default: bool = False) -> bool:
@@ -28,7 +36,8 @@ SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
-            "SECRET_KEY is not set. Set SECRET_KEY in the environment, or DEBUG=1 for local development."
+            # One line: manage.py prints it as the whole error. `make run` writes a .env with both for local use.
+            "SECRET_KEY is not set. Set SECRET_KEY in the environment or in .env, or DEBUG=1 for local development."
         )
     # Local development only: a fixed, clearly-marked key so sessions survive restarts.
     SECRET_KEY = "django-insecure-development-only-key-never-use-in-production"  # noqa: S105

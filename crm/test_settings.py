@@ -2,6 +2,8 @@
 
 import os
 
+# A developer's .env (written by `make run`, DEBUG=1) must not change the settings under test.
+os.environ.setdefault("CRM_ENV_FILE", "")
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-" + "x" * 40)
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 

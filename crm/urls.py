@@ -6,7 +6,15 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import include, path, re_path
 from django.views.static import serve
 
+from crm import views as front
+
+# The admin's "View site" goes to the front page.
+admin.site.site_url = "/"
+
 urlpatterns = [
+    # The front door and the health check (crm/views.py).
+    path("", front.home, name="home"),
+    path("healthz", front.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("mobivate/", include("contacts.api.dialects.mobivate.urls")),
     path("contactship/", include("contacts.api.dialects.contactship.urls")),

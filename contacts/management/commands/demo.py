@@ -49,9 +49,14 @@ class Command(BaseCommand):
             action="store_true",
             help="Install the publicly documented demo credentials even though DEBUG is off.",
         )
+        parser.add_argument(
+            "--url",
+            default="http://127.0.0.1:8000/",
+            help="The address the server answers on, printed with the logins (make run passes its HOST and PORT).",
+        )
 
     @transaction.atomic
-    def handle(self, *args, allow_public_credentials: bool = False, **options):
+    def handle(self, *args, allow_public_credentials: bool = False, url: str = "http://127.0.0.1:8000/", **options):
         if not settings.DEBUG and not allow_public_credentials:
             raise CommandError(
                 "The demo credentials are public; refusing to install them with DEBUG off. "
@@ -107,7 +112,7 @@ class Command(BaseCommand):
             for sample in SAMPLE_CONTACTS:
                 create_contact(organization=org, create_missing_groups=True, **sample)
 
-        self._report(org)
+        self._report(org, url)
 
     def _user(self, username: str, email: str, password: str, *, superuser: bool):
         User = get_user_model()
@@ -119,11 +124,11 @@ class Command(BaseCommand):
             user.save()
         return user
 
-    def _report(self, org: Organization) -> None:
+    def _report(self, org: Organization, url: str) -> None:
         out = self.stdout.write
         out(self.style.SUCCESS(f"Demo organization '{org.name}' (slug {org.slug}) is ready."))
         out("")
-        out("  Admin:            http://127.0.0.1:8000/admin/")
+        out(f"  Admin:            {url.rstrip('/')}/admin/")
         out(f"  Superuser login:  {demo.DEMO_ADMIN_USERNAME} / {demo.DEMO_ADMIN_PASSWORD}")
         out(
             f"  Staff login:      {demo.DEMO_AGENT_USERNAME} / {demo.DEMO_AGENT_PASSWORD} (sees only this organization)"

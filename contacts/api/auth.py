@@ -13,6 +13,18 @@ from contacts.api.principal import ApiPrincipal
 from contacts.services import credentials
 
 
+def bearer_challenge(request, realm: str) -> str:
+    """The `WWW-Authenticate` of a 401 (RFC 6750 section 3): no `error` for a request without Bearer credentials
+    (section 3.1), `invalid_token` for a token that is unknown, expired or revoked, `invalid_request` for an
+    Authorization header that is not `Bearer <token>`. OAuth clients (fuel-rest, Authlib...) fetch a new token
+    and retry only on `invalid_token`."""
+    header = get_authorization_header(request).split()
+    if not header or header[0].lower() != b"bearer":
+        return f'Bearer realm="{realm}"'
+    error = "invalid_token" if len(header) == 2 else "invalid_request"
+    return f'Bearer realm="{realm}", error="{error}"'
+
+
 def _bearer_token(request) -> str | None:
     header = get_authorization_header(request).split()
     if not header or header[0].lower() != b"bearer":
@@ -37,7 +49,7 @@ class BearerApiKeyAuthentication(BaseAuthentication):
         return _principal_for_key(token)
 
     def authenticate_header(self, request) -> str:
-        return f'Bearer realm="{self.www_authenticate_realm}"'
+        return bearer_challenge(request, self.www_authenticate_realm)
 
 
 class HeaderApiKeyAuthentication(BaseAuthentication):
@@ -70,7 +82,7 @@ class AccessTokenAuthentication(BaseAuthentication):
         return principal, access
 
     def authenticate_header(self, request) -> str:
-        return 'Bearer realm="sfmc"'
+        return bearer_challenge(request, "sfmc")
 
 
 def _principal_for_key(token: str):

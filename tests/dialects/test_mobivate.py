@@ -267,15 +267,23 @@ def test_meta_key_defined_with_another_type_is_a_validation_error(client, organi
 
 
 @pytest.mark.parametrize(
-    ("header", "message"),
+    ("header", "message", "challenge"),
     [
-        (None, "Authentication required"),
-        ("Basic dXNlcjpwYXNz", "Authentication required"),
-        ("Bearer crm_nonexistent0000000000000000000000", "Invalid, expired or revoked API key"),
-        ("Bearer", "Invalid Authorization header: expected 'Bearer <token>'"),
+        (None, "Authentication required", 'Bearer realm="api"'),
+        ("Basic dXNlcjpwYXNz", "Authentication required", 'Bearer realm="api"'),
+        (
+            "Bearer crm_nonexistent0000000000000000000000",
+            "Invalid, expired or revoked API key",
+            'Bearer realm="api", error="invalid_token"',
+        ),
+        (
+            "Bearer",
+            "Invalid Authorization header: expected 'Bearer <token>'",
+            'Bearer realm="api", error="invalid_request"',
+        ),
     ],
 )
-def test_missing_or_invalid_key_is_unauthorized(api_client, organization, header, message):
+def test_missing_or_invalid_key_is_unauthorized(api_client, organization, header, message, challenge):
     if header:
         api_client.credentials(HTTP_AUTHORIZATION=header)
 
@@ -283,7 +291,7 @@ def test_missing_or_invalid_key_is_unauthorized(api_client, organization, header
 
     assert response.status_code == 401
     assert response.json() == error("UnauthorizedError", 401, message)
-    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+    assert response["WWW-Authenticate"] == challenge
     assert Contact.objects.count() == 0
 
 

@@ -273,7 +273,7 @@ def test_expired_token_is_not_authorized(api_client, oauth_client):
 
     assert response.status_code == 401
     assert response.json() == NOT_AUTHORIZED
-    assert response["WWW-Authenticate"] == 'Bearer realm="sfmc"'
+    assert response["WWW-Authenticate"] == 'Bearer realm="sfmc", error="invalid_token"'
 
 
 def test_token_is_still_valid_just_before_it_expires(api_client, oauth_client):

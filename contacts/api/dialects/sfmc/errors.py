@@ -43,11 +43,12 @@ class SfmcRequestError(Exception):
 
 
 class OAuthError(Exception):
-    """A token endpoint error (RFC 6749 section 5.2)."""
+    """A token endpoint error (RFC 6749 section 5.2); `challenge` is the WWW-Authenticate value of a 401 that
+    answers client authentication by header."""
 
-    def __init__(self, status: int, error: str, description: str) -> None:
+    def __init__(self, status: int, error: str, description: str, challenge: str | None = None) -> None:
         super().__init__(description)
-        self.status, self.error, self.description = status, error, description
+        self.status, self.error, self.description, self.challenge = status, error, description, challenge
 
 
 def error_body(message: str, errorcode: int) -> dict[str, Any]:
@@ -90,7 +91,10 @@ def describe_rest_error(error: ApiError) -> tuple[int, dict[str, Any]]:
     if error.status == 413:
         return 413, error_body(error.message, TOO_MANY_VALUES)
     if error.status == 503:
-        return 503, {**error_body("Service temporarily unavailable", SERVICE_UNAVAILABLE), "retryAfter": error.retry_after}
+        return 503, {
+            **error_body("Service temporarily unavailable", SERVICE_UNAVAILABLE),
+            "retryAfter": error.retry_after,
+        }
     if error.status >= 500:
         return 500, error_body("An unexpected error occurred", INTERNAL_ERROR)
     # Validation, unknown references and conflicts outside a contact operation: an invalid value.

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.http import QueryDict
 from django.utils import timezone
 
 from contacts.api.dialects.sfmc import attribute_sets
@@ -41,6 +42,16 @@ def require_object(data: Any) -> Mapping[str, Any]:
     if not isinstance(data, Mapping):
         raise SfmcRequestError(400, MALFORMED_REQUEST, "The request body must be a JSON object")
     return data
+
+
+def query_param(query: QueryDict, name: str) -> str | None:
+    """The value of query parameter `name`, its name matched ignoring case as SFMC does (fuel-rest lowercases
+    the whole URL: `$pagesize`). Given more than once, in any spelling, the values must agree."""
+    wanted = name.lower()
+    values = {value for key, given in query.lists() if key.lower() == wanted for value in given}
+    if len(values) > 1:
+        raise SfmcRequestError(400, INVALID_PARAMETER, f"{name} is given more than once with different values")
+    return next(iter(values), None)
 
 
 # --- contacts create / update ---------------------------------------------------------------------------------
@@ -98,8 +109,9 @@ class DeleteRequest:
 def parse_delete_request(query_type: str | None, data: Any) -> DeleteRequest:
     if query_type in (None, ""):
         raise SfmcRequestError(400, MISSING_PARAMETER, "The type query parameter is required: keys or ids")
-    if query_type not in ("keys", "ids"):
+    if query_type.lower() not in ("keys", "ids"):
         raise SfmcRequestError(400, INVALID_PARAMETER, f"Unknown type {query_type!r}: expected keys or ids")
+    query_type = query_type.lower()
     data = require_object(data)
     values = data.get("values")
     if values is None:
@@ -196,15 +208,17 @@ def email_search_body(request: EmailSearchRequest, matches: Mapping[str, list[Co
 # --- attribute set definitions ----------------------------------------------------------------------------------
 
 
-def parse_page(query: Mapping[str, str]) -> tuple[int, int]:
-    """`$page`/`$pageSize` (SFMC's spelling) or `page`/`pageSize`; 1-based pages."""
+def parse_page(query: QueryDict) -> tuple[int, int]:
+    """`$page`/`$pageSize` (SFMC's spelling) or `page`/`pageSize`, in any case; 1-based pages."""
     page = _positive(query, "page", 1, None)
     size = _positive(query, "pageSize", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
     return page, size
 
 
-def _positive(query: Mapping[str, str], name: str, default: int, maximum: int | None) -> int:
-    raw = query.get(f"${name}", query.get(name))
+def _positive(query: QueryDict, name: str, default: int, maximum: int | None) -> int:
+    raw = query_param(query, f"${name}")
+    if raw is None:
+        raw = query_param(query, name)
     if raw in (None, ""):
         return default
     if not raw.isdigit() or int(raw) < 1 or (maximum is not None and int(raw) > maximum):

@@ -1,18 +1,27 @@
-"""Salesforce Marketing Cloud, mounted at `/sfmc/`: the paths SFMC documents, then a catch-all 404."""
+"""Salesforce Marketing Cloud, mounted at `/sfmc/`: the paths SFMC documents, then a catch-all 404.
 
-from django.urls import path, re_path
+SFMC's paths are case-insensitive (its Node client lowercases them), and each takes an optional trailing slash.
+"""
+
+from django.urls import re_path
 
 from contacts.api.dialects.sfmc import views
+from contacts.api.dialects.sfmc.token import SfmcTokenView
+from contacts.api.paths import re_path_ignoring_case
 
 app_name = "sfmc"
 
 urlpatterns = [
-    path("v2/token", views.SfmcTokenView.as_view(), name="token"),
-    path("contacts/v1/contacts", views.SfmcContactsView.as_view(), name="contacts"),
-    path("contacts/v1/contacts/actions/delete", views.SfmcContactDeleteView.as_view(), name="contacts-delete"),
-    path("contacts/v1/addresses/email/search", views.SfmcEmailSearchView.as_view(), name="email-search"),
-    path(
-        "contacts/v1/attributeSetDefinitions",
+    re_path_ignoring_case(r"^v2/token/?$", SfmcTokenView.as_view(), name="token"),
+    re_path_ignoring_case(r"^contacts/v1/contacts/?$", views.SfmcContactsView.as_view(), name="contacts"),
+    re_path_ignoring_case(
+        r"^contacts/v1/contacts/actions/delete/?$", views.SfmcContactDeleteView.as_view(), name="contacts-delete"
+    ),
+    re_path_ignoring_case(
+        r"^contacts/v1/addresses/email/search/?$", views.SfmcEmailSearchView.as_view(), name="email-search"
+    ),
+    re_path_ignoring_case(
+        r"^contacts/v1/attributeSetDefinitions/?$",
         views.SfmcAttributeSetDefinitionsView.as_view(),
         name="attribute-set-definitions",
     ),

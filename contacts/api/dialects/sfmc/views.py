@@ -1,15 +1,14 @@
-"""Salesforce Marketing Cloud: the `/v2/token` OAuth endpoint and the contacts REST endpoints under `/sfmc/`."""
+"""Salesforce Marketing Cloud: the contacts REST endpoints under `/sfmc/` (the token endpoint is in token.py)."""
 
 from __future__ import annotations
 
 import secrets
 from collections import defaultdict
-from collections.abc import Mapping
 from typing import Any
 
 from django.db.models.functions import Lower
 from django.http import Http404
-from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -19,23 +18,14 @@ from contacts.api.base import DialectAPIView
 from contacts.api.dialects.sfmc import attribute_sets, serializers
 from contacts.api.dialects.sfmc.attribute_sets import ContactRequest, Violation
 from contacts.api.dialects.sfmc.errors import (
-    OAuthError,
     SfmcRequestError,
     describe_rest_error,
-    describe_token_error,
     error_body,
-    oauth_body,
 )
-from contacts.api.dialects.sfmc.scopes import UnknownScope, canonical_scopes, scope_text
 from contacts.api.errors import ApiError
 from contacts.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from contacts.models import Contact, Scope
-from contacts.services import credentials
 from contacts.services.contacts import create_contact, delete_contact, update_contact
-
-ACCESS_TOKEN_EXPIRES_IN = 1080  # seconds; SFMC announces 18 minutes for a 20-minute token
-TOKEN_PATH = "v2/token"  # noqa: S105 - a URL path, not a secret
-SOAP_PATH = "soap/"
 
 # Which attribute a service's complaint about a canonical field is really about, in SFMC's words.
 _FIELD_ATTRIBUTES = {
@@ -74,76 +64,6 @@ class SfmcAPIView(DialectAPIView):
             set_rollback()
             return Response(serializers.failed_operation_body(exc.request, exc.violations), status=exc.status)
         return super().handle_dialect_exception(exc, context)
-
-
-class SfmcTokenView(DialectAPIView):
-    """`POST /v2/token`: client credentials in, a 20-minute Bearer token out (stored only as a digest)."""
-
-    authentication_classes: list = []
-    permission_classes: list = []
-    parser_classes = [JSONParser, FormParser]
-    throttle_scope = "sfmc_token"
-
-    def render_error(self, error: ApiError) -> Response:
-        status, body = describe_token_error(error)
-        return Response(body, status=status)
-
-    def handle_dialect_exception(self, exc: BaseException, context: dict) -> Response:
-        if isinstance(exc, OAuthError):
-            set_rollback()
-            return Response(oauth_body(exc.error, exc.description), status=exc.status)
-        return super().handle_dialect_exception(exc, context)
-
-    def post(self, request: Request) -> Response:
-        data = request.data
-        if not isinstance(data, Mapping):
-            raise OAuthError(400, "invalid_request", "The request body must be a JSON object")
-        grant_type = data.get("grant_type")
-        if grant_type in (None, ""):
-            raise OAuthError(400, "invalid_request", "grant_type is required")
-        if grant_type != "client_credentials":
-            raise OAuthError(400, "unsupported_grant_type", "Only the client_credentials grant type is supported")
-        client_id, client_secret = data.get("client_id"), data.get("client_secret")
-        for name, value in (("client_id", client_id), ("client_secret", client_secret)):
-            if not isinstance(value, str) or not value:
-                raise OAuthError(400, "invalid_request", f"{name} is required and must be a string")
-        try:
-            client = credentials.authenticate_oauth_client(client_id, client_secret)
-        except credentials.InvalidCredential:
-            raise OAuthError(
-                401,
-                "invalid_client",
-                "Client authentication failed. Make sure that the client ID and client secret are valid "
-                "and that the client is active.",
-            ) from None
-        scopes, text = self._scopes(client.scopes, data.get("scope"))
-        _, raw_token = credentials.issue_access_token(client, scopes=scopes, scope_text=text)
-        rest_root = request.build_absolute_uri(request.path[: -len(TOKEN_PATH)])
-        body = {
-            "access_token": raw_token,
-            "token_type": "Bearer",
-            "expires_in": ACCESS_TOKEN_EXPIRES_IN,
-            "scope": text,
-            "rest_instance_url": rest_root,
-            "soap_instance_url": rest_root + SOAP_PATH,
-        }
-        return Response(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
-
-    @staticmethod
-    def _scopes(granted: list[str], requested: Any) -> tuple[list[str], str]:
-        """The token's canonical scopes and the scope string to echo: the request's own string when it asked
-        for scopes (which must all be the client's), otherwise everything the client has."""
-        if requested is not None and not isinstance(requested, str):
-            raise OAuthError(400, "invalid_request", "scope must be a space-separated string")
-        if requested is None or not requested.strip():
-            return sorted(granted), scope_text(granted)
-        try:
-            wanted = canonical_scopes(requested.split())
-        except UnknownScope as unknown:
-            raise OAuthError(400, "invalid_scope", f"Unknown scope: {unknown}") from None
-        if not wanted <= set(granted):
-            raise OAuthError(400, "invalid_scope", "The requested scope exceeds the scopes granted to the client")
-        return sorted(wanted), requested
 
 
 class SfmcContactsView(SfmcAPIView):
@@ -259,7 +179,7 @@ class SfmcContactDeleteView(SfmcAPIView):
     required_scopes = {"POST": Scope.CONTACTS_DELETE}
 
     def post(self, request: Request) -> Response:
-        parsed = serializers.parse_delete_request(request.query_params.get("type"), request.data)
+        parsed = serializers.parse_delete_request(serializers.query_param(request.query_params, "type"), request.data)
         contacts = Contact.objects.filter(organization=self.organization)
         if parsed.by == "keys":
             found = {contact.contact_key: contact for contact in contacts.filter(contact_key__in=parsed.values)}

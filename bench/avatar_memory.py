@@ -332,7 +332,8 @@ def run_child(case_path: Path | None, service: str | None, worker: bool) -> dict
     completed = subprocess.run(command, capture_output=True, text=True, check=False)
     if completed.returncode != 0:
         # Killed by the kernel or crashed: report it rather than hide it.
-        return {"outcome": f"child failed (exit {completed.returncode}): {completed.stderr.strip()[-300:]}"}
+        last_words = " ".join(completed.stderr.split())[-300:]
+        return {"outcome": f"child failed (exit {completed.returncode}): {last_words}"}
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 

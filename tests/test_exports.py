@@ -239,7 +239,7 @@ def test_export_command_to_stdout_with_source_and_date_filters(organization, voc
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--org", "nope"], "No organization with slug 'nope'"),
+        (["--org", "nope"], "No organization with slug 'nope' (--org); existing: acme"),
         (
             ["--org", "acme", "--updated-since", "yesterday"],
             "--updated-since expects YYYY-MM-DD or an ISO 8601 datetime, got 'yesterday'",

@@ -2,25 +2,36 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import IntegrityError, transaction
 
 from contacts.api.dialects.sfmc.scopes import SFMC_SCOPES, UnknownScope, canonical_scopes, scope_text
 from contacts.errors import ValidationFailed
-from contacts.models import OAuthClient, Organization, Scope
+from contacts.management.commands._base import (
+    CrmCommand,
+    add_organization_argument,
+    client_id,
+    get_organization,
+    text_of_length,
+)
+from contacts.models import OAuthClient, Scope
 from contacts.services import credentials
 
+NAME_MAX = OAuthClient._meta.get_field("name").max_length
 
-class Command(BaseCommand):
+
+class Command(CrmCommand):
     help = (
         "Create an OAuth client for an organization and print its client_id and client_secret. "
         "The secret is stored only as a digest: this is the one time it is shown."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--organization", required=True, help="The organization's slug.")
-        parser.add_argument("--name", default="OAuth client", help="A label for the admin, e.g. 'SFMC sync'.")
-        parser.add_argument("--client-id", help="Choose the client_id (default: a random oc_... id).")
+        add_organization_argument(parser)
+        parser.add_argument(
+            "--name", default="OAuth client", type=text_of_length(NAME_MAX), help="A label, e.g. 'SFMC sync'."
+        )
+        parser.add_argument("--client-id", type=client_id, help="Choose the client_id (default: a random oc_... id).")
         parser.add_argument(
             "--scope",
             action="append",
@@ -35,31 +46,30 @@ class Command(BaseCommand):
             ),
         )
 
-    def handle(self, *args, organization: str, name: str, client_id: str | None, scopes: list[str] | None, **options):
-        org = Organization.objects.filter(slug=organization).first()
-        if org is None:
-            raise CommandError(f"No organization with slug {organization!r}")
+    def handle(self, *args, org: str, name: str, client_id: str | None, scopes: list[str] | None, **options):
+        organization = get_organization(org)
         names = [part for text in scopes or [] for part in text.split()]
         try:
             canonical = sorted(canonical_scopes(names)) if names else list(Scope.values)
         except UnknownScope as unknown:
             raise CommandError(
-                f"Unknown scope {unknown}; use {', '.join(SFMC_SCOPES)} or {', '.join(Scope.values)}"
+                f"Unknown scope {str(unknown)!r} (--scope); use {', '.join(SFMC_SCOPES)} or {', '.join(Scope.values)}"
             ) from None
+        taken = f"--client-id: an OAuth client with client_id {client_id!r} already exists"
         if client_id is not None and OAuthClient.objects.filter(client_id=client_id).exists():
-            raise CommandError(f"An OAuth client with client_id {client_id!r} already exists")
+            raise CommandError(taken)
         try:
             with transaction.atomic():
                 client, secret = credentials.create_oauth_client(
-                    organization=org, name=name, client_id=client_id, scopes=canonical
+                    organization=organization, name=name, client_id=client_id, scopes=canonical
                 )
         except IntegrityError:
-            raise CommandError(f"An OAuth client with client_id {client_id!r} already exists") from None
+            raise CommandError(taken) from None
         except ValidationFailed as error:
             raise CommandError(error.message) from None
 
         out = self.stdout.write
-        out(self.style.SUCCESS(f"OAuth client '{client.name}' created in organization '{org.name}'."))
+        out(self.style.SUCCESS(f"OAuth client '{client.name}' created in organization '{organization.name}'."))
         out(f"  client_id:     {client.client_id}")
         out(f"  client_secret: {secret}")
         out(f"  scope:         {scope_text(client.scopes)}")

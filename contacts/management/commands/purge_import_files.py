@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from contacts.errors import ValidationFailed
+from contacts.management.commands._base import CrmCommand, whole_number
 from contacts.services.import_files import purge_import_files
 
 
-class Command(BaseCommand):
+class Command(CrmCommand):
     help = (
         "Delete the uploaded files and error reports of finished imports older than the retention "
         "(IMPORT_FILE_RETENTION_DAYS unless --days), and import files no job refers to. Jobs are kept."
@@ -22,7 +23,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--days", type=int, help="Retention in days for this run (default: IMPORT_FILE_RETENTION_DAYS)."
+            "--days",
+            type=whole_number(None),
+            metavar="N",
+            help="Retention in days for this run (default: IMPORT_FILE_RETENTION_DAYS).",
         )
         parser.add_argument("--dry-run", action="store_true", help="List what would be deleted; delete nothing.")
 

@@ -1,0 +1,67 @@
+"""Create an HMAC client (the Awal dialect's X-Client-ID and signing secret) and print its secret once."""
+
+from __future__ import annotations
+
+from django.core.management.base import CommandError
+from django.db import IntegrityError, transaction
+
+from contacts.errors import ValidationFailed
+from contacts.management.commands._base import (
+    CrmCommand,
+    add_organization_argument,
+    client_id,
+    get_organization,
+    text_of_length,
+)
+from contacts.models import HmacClient, Scope
+from contacts.services import credentials
+
+NAME_MAX = HmacClient._meta.get_field("name").max_length
+SCOPE_HELP = ", ".join(f"{scope.label} (or {scope.value})" for scope in Scope)
+
+
+class Command(CrmCommand):
+    help = (
+        "Create an HMAC client for an organization (Awal: X-Client-ID, signed requests) and print its signing "
+        "secret. The secret is shown this once; the admin never shows it again."
+    )
+
+    def add_arguments(self, parser):
+        add_organization_argument(parser)
+        parser.add_argument(
+            "--name", required=True, type=text_of_length(NAME_MAX), help="What the client is for, e.g. 'Awal sync'."
+        )
+        parser.add_argument("--client-id", type=client_id, help="Choose the X-Client-ID (default: a random hc_... id).")
+        parser.add_argument(
+            "--scopes",
+            default=",".join(scope.label for scope in Scope),
+            help=f"Comma-separated permissions (default: all). Known: {SCOPE_HELP}",
+        )
+
+    def handle(self, *args, org: str, name: str, client_id: str | None, scopes: str, **options):
+        organization = get_organization(org)
+        requested = [item for item in scopes.split(",") if item.strip()]
+        if not requested:
+            raise CommandError(f"--scopes: give at least one scope; known: {SCOPE_HELP}")
+        taken = f"--client-id: an HMAC client with client_id {client_id!r} already exists"
+        if client_id is not None and HmacClient.objects.filter(client_id=client_id).exists():
+            raise CommandError(taken)
+        try:
+            with transaction.atomic():
+                client, secret = credentials.create_hmac_client(
+                    organization=organization, name=name, client_id=client_id, scopes=requested
+                )
+        except IntegrityError:
+            raise CommandError(taken) from None
+        except ValidationFailed as error:
+            raise CommandError(f"{error.message} (--scopes)" if error.field == "scopes" else error.message) from None
+
+        labels = ", ".join(Scope(value).label for value in client.scopes)
+        out = self.stdout.write
+        out(
+            self.style.SUCCESS(f"HMAC client '{client.name}' created in organization '{organization.name}' ({labels}).")
+        )
+        out(f"  X-Client-ID:    {client.client_id}")
+        out(f"  X-Domain:       {organization.slug}")
+        out(f"  signing secret: {secret}")
+        out("Store the secret now: it is shown this once.")

@@ -17,7 +17,7 @@ class E164PhoneField(PhoneNumberField):
 
     libphonenumber rejects numbers the vendor contracts use as their own examples (`+4479000000001`),
     so the field does not run `validate_international_phonenumber`; every write goes through
-    `normalize_phone`, which applies the project's policy (see DESIGN.md, "Contacts").
+    `normalize_phone`, which applies the project's policy (docs/architecture.md, "Phones").
     """
 
     default_validators: list = []

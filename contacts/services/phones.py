@@ -1,4 +1,4 @@
-"""Phone normalization: the one policy every surface uses (DESIGN.md, "Contacts")."""
+"""Phone normalization: the one policy every surface uses (docs/architecture.md, "Phones")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The Contactship dialect under /contactship (contracts/contactship.md and its NOTES.md section)."""
+"""The Contactship dialect under /contactship (docs/dialects/contactship.md)."""
 
 from __future__ import annotations
 

@@ -82,7 +82,7 @@ def test_contract_example_creates_the_documented_record(client, organization, pa
         "id": UUID,
         "alias": "john",
         "msisdn": "4479000000001",
-        # NOTES.md (Choice): the record always carries meta, although create's example omits it.
+        # A Choice (docs/dialects/mobivate.md): the record always carries meta, although create's example omits it.
         "meta": {"NAME": "John", "CITY": "London"},
         "created_on": CREATED_ON,
     }

@@ -29,8 +29,8 @@ MAX_CLOCK_SKEW_SECONDS = 300
 # A signature stays valid for MAX_CLOCK_SKEW_SECONDS either side of its timestamp, so remembering it for
 # twice that covers its whole life.
 REPLAY_WINDOW_SECONDS = 2 * MAX_CLOCK_SKEW_SECONDS
-# Only these methods may be repeated with the same signature (NOTES: "a signature on a non-GET request is
-# accepted once").
+# Only these methods may be repeated with the same signature: a signature on any other request is accepted once
+# (docs/dialects/awal.md, "Choices where the contract is silent").
 REPEATABLE_METHODS = frozenset({"GET", "HEAD"})
 
 _SIGNATURE = re.compile(r"sha256=([0-9a-fA-F]{64})")

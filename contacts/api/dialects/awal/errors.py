@@ -1,5 +1,5 @@
 """Awal's error body: `{"error": code, "message": M, "details": {field: message}, "request_id": "req_..."}`,
-and the 429 body `{"error": "Rate limit exceeded", "message": M}` (NOTES.md, Awal)."""
+and the 429 body `{"error": "Rate limit exceeded", "message": M}` (docs/dialects/awal.md, "Errors")."""
 
 from __future__ import annotations
 

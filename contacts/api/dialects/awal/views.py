@@ -107,7 +107,7 @@ class AwalAPIView(DialectAPIView):
     # Shared by the endpoints.
 
     def check_sender_number(self, *, required: bool) -> None:
-        """`phone_number_id`, when given, must name one of the organization's sender numbers (NOTES: else 404)."""
+        """`phone_number_id`, when given, must name one of the organization's sender numbers, else 404 (docs/dialects/awal.md)."""
         query = AwalSenderQuerySerializer(data=self.request.query_params)
         query.is_valid(raise_exception=True)
         phone_number_id = query.validated_data.get("phone_number_id")

@@ -1,4 +1,4 @@
-"""Contactship's error body: `{"statusCode": S, "error": "<HTTP reason phrase>", "message": M}` (NOTES.md Choice)."""
+"""Contactship's error body: `{"statusCode": S, "error": "<HTTP reason phrase>", "message": M}` (a Choice: docs/dialects/contactship.md, "Errors")."""
 
 from __future__ import annotations
 

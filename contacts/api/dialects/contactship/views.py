@@ -1,4 +1,4 @@
-"""Contactship's contact endpoints under `/contactship/v1/contacts` (contracts/contactship.md, NOTES.md)."""
+"""Contactship's contact endpoints under `/contactship/v1/contacts` (docs/dialects/contactship.md)."""
 
 from __future__ import annotations
 

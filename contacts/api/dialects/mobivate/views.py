@@ -1,4 +1,4 @@
-"""Mobivate Bulk SMS address book endpoints, mounted under /mobivate (contract: mobivate-bulksms.md)."""
+"""Mobivate Bulk SMS address book endpoints, mounted under /mobivate (docs/dialects/mobivate.md)."""
 
 from __future__ import annotations
 
@@ -150,7 +150,7 @@ class MobivateContactDetailView(MobivateAPIView):
 
 
 def _unknown_contact_on_update() -> ValidationFailed:
-    # Mobivate answers an unknown contact on update with a 400, not a 404 (NOTES.md, update-contact).
+    # Mobivate documents a 400, not a 404, for an unknown contact on update (docs/dialects/mobivate.md).
     return ValidationFailed("contact_id", "Contact not found")
 
 

@@ -25,8 +25,9 @@ MAX_AVATAR_PIXELS = 25_000_000
 MAX_AVATAR_SIDE = 10_000
 # Avatars are shown at a few hundred pixels at most; 1024 leaves room for high-density screens.
 AVATAR_OUTPUT_SIDE = 1024
-# The decoded image (plus, for multi-scan JPEGs, the coefficient buffer) may use at most this much; processing
-# around it adds about 20 MiB more. See bench/avatar_memory.py.
+# The decoded image (plus, for multi-scan JPEGs, the coefficient buffer) may use at most this much; the rest of
+# the processing adds about 5 MiB, the upload itself up to 5 MB (bench/avatar_memory.py). 40 MiB still fits a
+# 12-megapixel progressive photo and a 4K screenshot as PNG, and keeps a worker of about 90 MiB under 150.
 DECODE_BUDGET_BYTES = 40 * 1024 * 1024
 # Strips of about this many pixels are converted and reduced one at a time.
 _STRIP_PIXELS = 250_000

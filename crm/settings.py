@@ -207,6 +207,12 @@ if not DEBUG:
     SECURE_CONTENT_TYPE_NOSNIFF = True
     X_FRAME_OPTIONS = "DENY"
 
+# --- Health check (crm/views.py) --------------------------------------------------------------------------------
+# Load balancers probe each host over plain HTTP without X-Forwarded-Proto: /healthz answers them rather than
+# redirecting to HTTPS (it carries no personal data and sets no cookie).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# --- end of health check ----------------------------------------------------------------------------------------
+
 # Content-Security-Policy on every response (django-csp; see docs/security.md). The admin runs with nothing inline:
 # Django's admin scripts and the CRM's stylesheet are static files. img-src allows https: because a contact's avatar
 # may be a URL on another host, shown as a thumbnail in the admin.

@@ -185,3 +185,12 @@ def test_admin_view_site_link_points_to_the_front_page(organization):
     page = parse(client.get("/admin/"))
 
     assert ("View site", "/") in page.links
+
+
+def test_healthz_answers_plain_http_probes_where_everything_else_redirects_to_https(settings):
+    settings.SECURE_SSL_REDIRECT = True
+    client = Client()
+
+    assert client.get("/healthz").status_code == 200
+    home = client.get("/")
+    assert (home.status_code, home["Location"]) == (301, "https://testserver/")

@@ -23,9 +23,11 @@ SHOW_SETTINGS = "from django.conf import settings; print(settings.DEBUG, setting
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    """The caller's environment without anything that configures the project (tests set some of it)."""
-    configured = ("SECRET_KEY", "DEBUG", "DJANGO_SETTINGS_MODULE", "CRM_ENV_FILE", "ALLOWED_HOSTS")
-    return {**{k: v for k, v in os.environ.items() if k not in configured}, **extra}
+    """The caller's environment without anything that configures the project (tests set some of it), nor what a
+    surrounding `make test` passes down to a nested make (which would then print its directory)."""
+    configured = ("SECRET_KEY", "DEBUG", "DJANGO_SETTINGS_MODULE", "CRM_ENV_FILE", "ALLOWED_HOSTS", "MFLAGS")
+    kept = {k: v for k, v in os.environ.items() if k not in configured and not k.startswith("MAKE")}
+    return {**kept, **extra}
 
 
 def run(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:

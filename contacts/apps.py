@@ -7,4 +7,6 @@ class ContactsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from contacts import signals  # noqa: F401 - connects the receivers
+        from contacts import db, signals  # noqa: F401 - connects the receivers
+
+        db.install()

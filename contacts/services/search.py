@@ -1,12 +1,19 @@
 """Contact search used by the admin: one text expression over the searchable columns (trigram-indexed on
-PostgreSQL, see migration 0004) plus exact phone matches for anything that reads as a phone number."""
+PostgreSQL, see migration 0004) plus, for anything that reads as a phone number, exact matches of its E.164
+readings and a partial match of its digits (trigram-indexed too, migration 0008).
+
+Case is ignored for every letter on both databases: UPPER() on PostgreSQL, the Unicode-aware UNICODE_UPPER() on
+SQLite, whose own UPPER() folds ASCII only (contacts/db.py)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from typing import Any
 
-from django.db.models import F, Func, Q, QuerySet, TextField
+from django.db.models import F, Func, Q, QuerySet, TextField, Value
 
+from contacts.db import UNICODE_UPPER, UnicodeUpper
 from contacts.errors import ContactsError
 from contacts.services.phones import normalize_phone
 
@@ -40,9 +47,31 @@ class SearchText(Func):
     def __init__(self) -> None:
         super().__init__(*(Func(F(column), template="COALESCE(%(expressions)s, '')") for column in SEARCH_COLUMNS))
 
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, list]:
+        # No index to match on SQLite; what matters there is that "é" and "É" fold alike, as under UPPER() on
+        # PostgreSQL.
+        return super().as_sql(compiler, connection, template=f"{UNICODE_UPPER}(%(expressions)s)", **extra_context)
+
+
+MIN_PHONE_DIGITS = 6
+_PHONE_SEPARATORS = re.compile(r"[\s\-.()/]")
+_PHONE_FRAGMENT = re.compile(r"\+?[0-9]+")
+
+
+def phone_fragment(term: str) -> str | None:
+    """The part of a stored E.164 number `term` can be, if it reads as one: `(212) 456` → `212456`,
+    `+44 7911` → `+447911`, `0044 7911` → `+447911`; None for anything with letters or under 6 digits."""
+    cleaned = _PHONE_SEPARATORS.sub("", term)
+    if cleaned.startswith("00"):
+        cleaned = "+" + cleaned[2:]
+    if not _PHONE_FRAGMENT.fullmatch(cleaned) or len(cleaned.lstrip("+")) < MIN_PHONE_DIGITS:
+        return None
+    return cleaned
+
 
 def phone_candidates(term: str, regions: Iterable[str]) -> set[str]:
-    if sum(ch.isdigit() for ch in term) < 6:
+    """The E.164 numbers `term` reads as in any of `regions` (`07911 123456` in GB → `+447911123456`)."""
+    if sum(ch.isdigit() for ch in term) < MIN_PHONE_DIGITS:
         return set()
     found = set()
     for region in regions:
@@ -54,13 +83,19 @@ def phone_candidates(term: str, regions: Iterable[str]) -> set[str]:
 
 
 def search_contacts(queryset: QuerySet, term: str, *, regions: Iterable[str]) -> QuerySet:
-    """Contacts whose text contains every word of `term`, or whose phone is `term` in any common format."""
+    """Contacts whose text contains every word of `term` whatever its case, or whose phone is `term` in any
+    common format (national ones read in `regions`) or contains `term`'s digits."""
     term = term.strip()
     if not term:
         return queryset
-    text_match = Q()
+    condition = Q()
     for word in term.split():
-        text_match &= Q(**{f"{SEARCH_ANNOTATION}__contains": word.upper()})
+        # Upper-cased by the database, as the column is: Python's "ß".upper() is "SS", PostgreSQL's is "ß".
+        condition &= Q(**{f"{SEARCH_ANNOTATION}__contains": UnicodeUpper(Value(word, output_field=TextField()))})
     phones = phone_candidates(term, regions)
-    condition = text_match | Q(phone__in=phones) if phones else text_match
+    if phones:
+        condition |= Q(phone__in=phones)
+    fragment = phone_fragment(term)
+    if fragment:
+        condition |= Q(phone__contains=fragment)
     return queryset.alias(**{SEARCH_ANNOTATION: SearchText()}).filter(condition)

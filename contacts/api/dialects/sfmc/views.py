@@ -6,7 +6,6 @@ import secrets
 from collections import defaultdict
 from typing import Any
 
-from django.db.models.functions import Lower
 from django.http import Http404
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
@@ -23,6 +22,7 @@ from contacts.api.dialects.sfmc.errors import (
     error_body,
 )
 from contacts.api.errors import ApiError
+from contacts.db import UnicodeLower
 from contacts.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from contacts.models import Contact, Scope
 from contacts.services.contacts import create_contact, delete_contact, update_contact
@@ -205,7 +205,7 @@ class SfmcEmailSearchView(SfmcAPIView):
     def post(self, request: Request) -> Response:
         parsed = serializers.parse_email_search_request(request.data)
         contacts = (
-            Contact.objects.annotate(email_lower=Lower("email"))
+            Contact.objects.annotate(email_lower=UnicodeLower("email"))
             .filter(
                 organization=self.organization,
                 email_lower__in={address.lower() for address in parsed.addresses},

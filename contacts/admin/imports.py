@@ -2,8 +2,9 @@
 
 The flow is two pages before a job exists: "Import contacts" (file and options) stores the upload under a
 signed token, "Map columns" shows the file's columns with sample values and the automatic mapping; confirming
-creates the ImportJob and hands it to a Celery worker (inline without a broker). The job's page shows progress
-(it refreshes itself until the job finishes), the counts and the error report.
+creates the ImportJob and hands it to a Celery worker (without a broker, to a thread of this process, so the
+request answers at once). The job's page shows progress (it refreshes itself until the job finishes), the counts
+and the error report.
 
 The uploaded file and the error report are private (contacts/storage.py): the only way to them is this admin's
 download views, which answer 404 to anyone who is not staff of the job's organization (or a superuser).
@@ -33,6 +34,7 @@ from contacts.admin.scoping import OrganizationScopedAdmin, organization_ids
 from contacts.errors import ValidationFailed
 from contacts.models import CustomField, Organization
 from contacts.models.imports import ImportJob, ImportMatchField, ImportMode
+from contacts.services.file_kinds import refuse_non_csv
 from contacts.services.import_files import (
     delete_import_jobs,
     discard_staged_upload,
@@ -40,6 +42,7 @@ from contacts.services.import_files import (
     stage_upload,
     staged_upload_exists,
 )
+from contacts.services.import_runs import recover_dead_jobs
 from contacts.services.imports import IMPORT_FIELDS, create_import_job, enqueue_import_job, preview
 
 UPLOAD_SALT = "contacts.admin.imports.upload"
@@ -126,6 +129,8 @@ class ImportJobAdmin(OrganizationScopedAdmin):
         "created_at",
         "started_at",
         "finished_at",
+        "runner",
+        "heartbeat_at",
     )
     fields = readonly_fields
 
@@ -141,8 +146,7 @@ class ImportJobAdmin(OrganizationScopedAdmin):
 
     def get_urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view
-        # Inline imports (no broker) run in the request; each batch commits on its own, not in one request-long
-        # transaction, so progress is visible and accepted batches are kept.
+        # Not one request-long transaction: the job row must be committed before a worker or thread can run it.
         return [
             path("import/", transaction.non_atomic_requests(view(self.upload_view)), name="contacts_importjob_upload"),
             path(
@@ -172,13 +176,18 @@ class ImportJobAdmin(OrganizationScopedAdmin):
 
     # --- pages --------------------------------------------------------------------------------------------
 
+    # A job whose process died would show "running" for ever: the pages that show jobs mark those failed first
+    # (besides `manage.py recover_import_jobs` at start). Cheap: only unfinished jobs with a runner are looked at.
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        recover_dead_jobs(self.get_queryset(request))
         extra_context = {**(extra_context or {}), "can_import": self.can_import(request)}
         return super().changelist_view(request, extra_context)
 
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None
     ) -> HttpResponse:
+        if str(object_id).isdigit():
+            recover_dead_jobs(self.get_queryset(request).filter(pk=object_id))
         job = self.get_object(request, object_id)
         extra_context = {
             **(extra_context or {}),
@@ -202,6 +211,7 @@ class ImportJobAdmin(OrganizationScopedAdmin):
             organization = data["organization"]
             upload = data["file"]
             try:
+                refuse_non_csv(upload)
                 source, mapping, sample = preview(organization, upload, encoding=data["encoding"] or None)
             except ValidationFailed as exc:
                 form.add_error("file" if exc.field == "file" else "encoding", exc.message)

@@ -99,6 +99,13 @@ class ContactSource(models.TextChoices):
     MANUAL = "manual", "Manual"
 
 
+class BotStatus(models.TextChoices):
+    """Callbell's botStatus: whether its chatbot is handling the conversation (empty: never set)."""
+
+    BOT_START = "bot_start", "Bot started"
+    BOT_END = "bot_end", "Bot ended"
+
+
 def avatar_upload_to(instance: Contact, filename: str) -> str:
     # Never trust the client's file name: the extension comes from the verified content.
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "jpg"
@@ -155,7 +162,7 @@ class Contact(models.Model):
     # Vendor attribute sets kept verbatim (SFMC), {set name: [{attribute: value, ...}, ...]}.
     attributes = models.JSONField(default=dict, blank=True)
 
-    bot_status = models.CharField(max_length=20, blank=True)
+    bot_status = models.CharField(max_length=20, blank=True, choices=BotStatus.choices)
     note = models.TextField(blank=True, max_length=1000)
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=False)

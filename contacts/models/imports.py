@@ -75,6 +75,12 @@ class ImportJob(models.Model):
     )
     message = models.TextField(blank=True, help_text="Why the job failed, or a summary.")
 
+    # The process that runs (or is about to run) the job, and when it last showed it was alive: a job whose
+    # process is gone is marked failed (contacts/services/import_runs.py). Empty for a job queued for Celery,
+    # whose broker hands it to a worker again if the first one dies.
+    runner = models.JSONField(default=dict, blank=True, help_text="Host, boot id and process of the job's runner.")
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="Last sign of life of the job's runner.")
+
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files import File
 from django.db import IntegrityError, connection, transaction
@@ -35,6 +36,7 @@ from django.utils import timezone
 from contacts.errors import UnknownReference, ValidationFailed
 from contacts.models import Contact, ContactGroup, ContactSource, CustomField, CustomFieldType, Organization, Tag
 from contacts.models.imports import ImportJob, ImportMatchField, ImportMode, ImportStatus
+from contacts.services import import_runs
 from contacts.services.contacts import UNIQUE_FIELDS, clean_email, clean_source, clean_text, unique_index_condition
 from contacts.services.custom_fields import clean_custom_field_value
 from contacts.services.phones import normalize_phone
@@ -1105,10 +1107,19 @@ def create_import_job(
 
 
 def enqueue_import_job(job: ImportJob) -> None:
-    """Run the job on a Celery worker once the job row is committed (inline when no broker is configured)."""
+    """Run the job once its row is committed: on a Celery worker when a broker is configured, else in a thread
+    of this process (contacts/services/import_runs.py), so the request that started it answers at once."""
     from contacts.tasks import run_import_job as task
 
-    transaction.on_commit(lambda: task.delay(job.pk))
+    def start() -> None:
+        if not getattr(settings, "CELERY_TASK_ALWAYS_EAGER", True):
+            task.delay(job.pk)
+        elif import_runs.runs_here():
+            run_import_job(job.pk)
+        else:
+            import_runs.start_in_background(job.pk, run_import_job)
+
+    transaction.on_commit(start)
 
 
 def run_import_job(job_id: int) -> ImportJob:
@@ -1116,11 +1127,12 @@ def run_import_job(job_id: int) -> ImportJob:
     job = ImportJob.objects.select_related("organization").get(pk=job_id)
     if job.is_finished:
         return job
-    job.status, job.started_at = ImportStatus.RUNNING, timezone.now()
-    job.save(update_fields=["status", "started_at"])
+    import_runs.mark_running(job)
 
     def progress(result: ImportResult, estimated: int) -> None:
-        ImportJob.objects.filter(pk=job.pk).update(
+        # With a heartbeat; stops the import (ImportAbandoned) if the job was meanwhile marked failed.
+        import_runs.record_progress(
+            job.pk,
             total_rows=max(estimated, result.rows),
             processed_rows=result.rows,
             created_count=result.created,
@@ -1143,9 +1155,14 @@ def run_import_job(job_id: int) -> ImportJob:
             with job.file.open("rb") as binary:
                 result = import_contacts(job.organization, binary, options, error_report=report, progress=progress)
         except ValidationFailed as exc:
+            job.refresh_from_db()  # the counts its batches reached, not the ones it started with
             return _finish(job, ImportStatus.FAILED, exc.message)
+        except import_runs.ImportAbandoned:
+            job.refresh_from_db()
+            return job
         except Exception:
             logger.exception("import job failed", extra={"import_job_id": job.pk})
+            job.refresh_from_db()
             return _finish(job, ImportStatus.FAILED, "The import stopped on an unexpected error; see the logs.")
         job.refresh_from_db()
         job.total_rows = job.processed_rows = result.rows

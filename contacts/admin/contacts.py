@@ -6,6 +6,7 @@ from contextlib import suppress
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.templatetags.admin_list import _boolean_icon
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Prefetch, QuerySet
 from django.http import HttpRequest
@@ -61,7 +62,7 @@ class ContactAdmin(OrganizationScopedAdmin):
     list_select_related = ("branch", "assigned_user", "organization")
     search_fields = ("name", "full_name", "email", "alias", "contact_key")
     autocomplete_fields = ("tags", "groups", "branch", "team", "assigned_user")
-    readonly_fields = ("uuid", "avatar_preview", "phone_valid", "attributes_table", "created_at", "updated_at")
+    readonly_fields = ("uuid", "avatar_preview", "phone_validity", "attributes_table", "created_at", "updated_at")
     date_hierarchy = None
     ordering = ("-created_at", "-id")
     show_full_result_count = False
@@ -81,7 +82,10 @@ class ContactAdmin(OrganizationScopedAdmin):
 
     base_fieldsets = [
         ("Identity", {"fields": ["organization", "uuid", "name", "full_name", "alias", "contact_key", "is_favorite"]}),
-        ("Channels", {"fields": ["phone", "phone_valid", "email", "source", "avatar", "avatar_preview", "avatar_url"]}),
+        (
+            "Channels",
+            {"fields": ["phone", "phone_validity", "email", "source", "avatar", "avatar_preview", "avatar_url"]},
+        ),
         ("Details", {"fields": ["country", "address", "description", "note", "bot_status"]}),
         ("Organization", {"fields": ["branch", "team", "assigned_user", "groups", "tags"]}),
     ]
@@ -130,7 +134,11 @@ class ContactAdmin(OrganizationScopedAdmin):
             fieldsets.append(("Attribute sets", {"fields": ["attributes_table"], "classes": ["collapse"]}))
         fieldsets.append(("Metadata", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}))
         if obj is None:
+            # Nothing to show before the contact exists: no uuid yet, no verdict on a phone not yet typed, no
+            # current avatar.
             fieldsets[0][1]["fields"].remove("uuid")
+            fieldsets[1][1]["fields"].remove("phone_validity")
+            fieldsets[1][1]["fields"].remove("avatar_preview")
         hidden = set(self.get_exclude(request, obj) or [])
         return [
             (name, {**options, "fields": [f for f in options["fields"] if f not in hidden]})
@@ -181,7 +189,13 @@ class ContactAdmin(OrganizationScopedAdmin):
     def group_list(self, contact: Contact) -> str:
         return ", ".join(group.name for group in contact.groups.all())
 
-    @admin.display(description="avatar")
+    @admin.display(description="phone valid")
+    def phone_validity(self, contact: Contact) -> str:
+        if not contact.phone:
+            return "—"  # no phone, no verdict (the stored flag would say "not valid")
+        return _boolean_icon(contact.phone_valid)
+
+    @admin.display(description="current avatar")
     def avatar_preview(self, contact: Contact) -> str:
         url = contact.avatar.url if contact.avatar else contact.avatar_url
         if not url:

@@ -7,10 +7,12 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from contacts.admin.scoping import OrganizationScopedAdmin, single_organization
 from contacts.models import ApiKey, HmacClient, OAuthClient, Scope
@@ -35,6 +37,39 @@ class CredentialAdmin(OrganizationScopedAdmin):
     actions = ["revoke_selected"]
     list_filter = ()
     secret_label = "Secret"
+
+    # Agents have no access to credentials. The admin hides these pages from them; a bookmarked or typed URL
+    # answers 403 with the admin's own page and the reason, instead of the bare "403 Forbidden".
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        return self._unless_denied(super().changelist_view, request, extra_context=extra_context)
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context: dict | None = None) -> HttpResponse:
+        return self._unless_denied(super().add_view, request, form_url, extra_context)
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None
+    ) -> HttpResponse:
+        return self._unless_denied(super().change_view, request, object_id, form_url, extra_context)
+
+    def delete_view(self, request: HttpRequest, object_id: str, extra_context: dict | None = None) -> HttpResponse:
+        return self._unless_denied(super().delete_view, request, object_id, extra_context)
+
+    def history_view(self, request: HttpRequest, object_id: str, extra_context: dict | None = None) -> HttpResponse:
+        return self._unless_denied(super().history_view, request, object_id, extra_context)
+
+    def _unless_denied(self, view: Any, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except PermissionDenied:
+            context = {
+                **self.admin_site.each_context(request),
+                "title": f"{capfirst(self.model._meta.verbose_name_plural)} are not available to your role",
+                "message": (
+                    "API keys, HMAC clients and OAuth clients are managed by your organization's owners and "
+                    "admins. Ask one of them if an integration needs a credential."
+                ),
+            }
+            return TemplateResponse(request, "admin/contacts/permission_denied.html", context, status=403)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None):
         if obj is None:

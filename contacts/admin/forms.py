@@ -10,7 +10,7 @@ from django.contrib.admin.widgets import AdminDateWidget
 from django.core.files.uploadedfile import UploadedFile
 
 from contacts.errors import ContactsError
-from contacts.models import Contact, CustomField, CustomFieldType, Organization
+from contacts.models import Contact, ContactSource, CustomField, CustomFieldType, Organization
 from contacts.services.avatars import process_avatar
 from contacts.services.custom_fields import clean_custom_field_value
 from contacts.services.phones import normalize_phone
@@ -64,6 +64,9 @@ class ContactAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.form_organization is not None and not self.instance.organization_id:
             self.instance.organization = self.form_organization
+        if not self.instance.pk and "source" not in kwargs.get("initial", {}):
+            # Typed in by a person; the model's default (API) is for contacts created through the API.
+            self.initial["source"] = ContactSource.MANUAL
         if "phone" in self.fields:
             # The model field's form class would apply libphonenumber's strict validity; ours is the policy.
             self.fields["phone"] = forms.CharField(

@@ -6,6 +6,7 @@ argparse's usage block and status 2); bad input changes nothing.
 
 from __future__ import annotations
 
+import importlib
 import io
 import os
 import subprocess
@@ -18,6 +19,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from PIL import Image
 
+from contacts.management.commands._base import CrmCommand
 from contacts.models import ApiKey, Contact, HmacClient, OAuthClient, Organization
 from contacts.services import credentials
 from tests.factories import ContactFactory, ContactGroupFactory, TagFactory
@@ -341,6 +343,29 @@ def test_purge_import_files_names_a_days_value_that_is_not_a_number(db):
     assert error_of("purge_import_files", "--days", "week") == "--days: expects a whole number, got 'week'"
 
 
+def test_purge_orphan_avatars_and_demo_name_their_bad_arguments(db):
+    assert error_of("purge_orphan_avatars", "--older-than-minutes", "soon") == (
+        "--older-than-minutes: expects a whole number, got 'soon'"
+    )
+    assert error_of("demo", "--public") == "unrecognized arguments: --public"
+
+
+def test_every_command_reports_argument_errors_in_one_line():
+    commands = sorted(
+        path.stem
+        for path in (ROOT / "contacts" / "management" / "commands").glob("*.py")
+        if not path.stem.startswith("_")
+    )
+    plain = [
+        name
+        for name in commands
+        if not issubclass(importlib.import_module(f"contacts.management.commands.{name}").Command, CrmCommand)
+    ]
+
+    assert len(commands) >= 10
+    assert plain == []
+
+
 # -- From a shell: one line on standard error, exit status 1 -----------------------------------------------------
 
 
@@ -361,6 +386,7 @@ def test_purge_import_files_names_a_days_value_that_is_not_a_number(db):
             "CommandError: --mode: 'merge' is not an import mode; use one of: create, update, upsert",
         ),
         (["create_hmac_client", "--org", "acme"], "CommandError: the following arguments are required: --name"),
+        (["demo", "--colour", "red"], "CommandError: unrecognized arguments: --colour red"),
     ],
 )
 def test_from_a_shell_an_argument_error_is_one_line_and_exit_status_1(args, line):

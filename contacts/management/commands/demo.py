@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import transaction
 
 from contacts import demo
+from contacts.management.commands._base import CrmCommand
 from contacts.models import (
     ApiKey,
     Branch,
@@ -40,7 +41,7 @@ SAMPLE_CONTACTS = [
 ]  # fmt: skip
 
 
-class Command(BaseCommand):
+class Command(CrmCommand):
     help = "Create the demo organization, logins, credentials and sample contacts (safe to run again)."
 
     def add_arguments(self, parser):

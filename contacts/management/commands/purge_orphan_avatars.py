@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from contacts.management.commands._base import CrmCommand, whole_number
 from contacts.services.avatar_files import DEFAULT_GRACE, purge_orphan_avatars
 
 
-class Command(BaseCommand):
+class Command(CrmCommand):
     help = (
         "Delete files under MEDIA_ROOT/avatars/ that no contact references and that are older than "
         "--older-than-minutes (default 60, so uploads still in flight are kept). Run it from cron, e.g. hourly."
@@ -18,7 +19,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument(
             "--older-than-minutes",
-            type=int,
+            type=whole_number(None),
             default=int(DEFAULT_GRACE.total_seconds() // 60),
             help="Keep unreferenced files modified less than this many minutes ago (default 60)",
         )

@@ -43,20 +43,21 @@ class CredentialRateThrottle(ScopedRateThrottle):
         self.num_requests, self.duration = self.parse_rate(self.rate)
         self.key = self.get_cache_key(request, view)
         self.now = self.timer()
-        self.count, self.window_start = self.hit(self.key, self.now)
+        self.count, self.window_start = self.hit(self.key)
         self.counted = True
         return self.count <= self.num_requests
 
-    def hit(self, key: str, now: float) -> tuple[int, float]:
+    def hit(self, key: str) -> tuple[int, float]:
         """Count one request under `key`: (its number in the current window, the window's start)."""
         for _ in range(_ATTEMPTS):
             start = self.cache.get(key)
             if start is None:
                 # The window's start is its identity: the counter key carries it, so a request that read an old
-                # start never adds to the next window's count.
-                if not self.cache.add(key, now, self.duration):
+                # start never adds to the next window's count. Taken right before the add, so the window end it
+                # implies (and Retry-After) is within one round trip of the key's expiry.
+                start = self.timer()
+                if not self.cache.add(key, start, self.duration):
                     continue  # another request opened the window first; use its start
-                start = now
             counter = f"{key}:{start!r}"
             try:
                 count = self.cache.incr(counter)
@@ -72,7 +73,7 @@ class CredentialRateThrottle(ScopedRateThrottle):
                 # expiry. Setting it again on the window's first count keeps every counter expiring.
                 self.cache.touch(counter, 2 * self.duration)
             return count, start
-        return self.num_requests + 1, now
+        return self.num_requests + 1, self.now
 
     def wait(self) -> float:
         """Seconds until the window ends and the credential's full budget is back."""

@@ -20,6 +20,7 @@ from PIL import Image
 
 from contacts.models import Contact
 from contacts.services.contacts import delete_contact, update_contact
+from contacts.services.uncommitted_files import removing_uncommitted_files
 from tests.factories import ContactFactory, OrganizationFactory
 
 HOUR = 3600
@@ -122,40 +123,48 @@ def test_negative_grace_period_is_refused(organization):
     assert len(folder_files(organization.pk)) == 1
 
 
-# The service: superseded files go after commit, rolled-back files are the purge's to remove.
+# The service: new files are written, and superseded ones deleted, only once the change commits.
 
 
 @pytest.mark.django_db(transaction=True)
-def test_rolled_back_update_leaves_the_purge_one_file_to_remove():
+def test_an_update_rolled_back_by_its_caller_leaves_no_new_file():
+    organization = OrganizationFactory(slug="rollback")
+    contact = update_contact(ContactFactory(organization=organization), avatar=avatar_file(1))
+    first = contact.avatar.name
+
+    # What every API request does around its transaction.
+    with pytest.raises(RuntimeError), removing_uncommitted_files(), transaction.atomic():
+        update_contact(Contact.objects.get(pk=contact.pk), avatar=avatar_file(2))
+        raise RuntimeError("the request failed after the update")
+
+    contact.refresh_from_db()
+    assert contact.avatar.name == first
+    assert folder_files(organization.pk) == [first]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_committed_update_keeps_its_file_and_drops_the_old_one():
+    organization = OrganizationFactory(slug="committed")
+    contact = update_contact(ContactFactory(organization=organization), avatar=avatar_file(1))
+
+    with removing_uncommitted_files(), transaction.atomic():
+        updated = update_contact(Contact.objects.get(pk=contact.pk), avatar=avatar_file(2))
+
+    assert folder_files(organization.pk) == [updated.avatar.name]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_update_rolled_back_outside_any_scope_leaves_the_purge_one_file_to_remove():
     organization = OrganizationFactory(slug="rollback-purge")
     contact = update_contact(ContactFactory(organization=organization), avatar=avatar_file(1))
     first = contact.avatar.name
 
     with pytest.raises(RuntimeError), transaction.atomic():
         update_contact(Contact.objects.get(pk=contact.pk), avatar=avatar_file(2))
-        raise RuntimeError("the request failed after the update")
+        raise RuntimeError("a caller without the scope failed after the update")
 
-    contact.refresh_from_db()
-    assert contact.avatar.name == first
+    assert len(folder_files(organization.pk)) == 2
     assert purge("--older-than-minutes", "0").endswith("1 deleted")
-    assert folder_files(organization.pk) == [first]
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="update_contact writes the new file before the caller's outer transaction commits and Django has no "
-    "rollback hook; until the service tracks such files, purge_orphan_avatars removes them (test above)",
-)
-@pytest.mark.django_db(transaction=True)
-def test_rolled_back_update_leaves_no_new_file():
-    organization = OrganizationFactory(slug="rollback")
-    contact = update_contact(ContactFactory(organization=organization), avatar=avatar_file(1))
-    first = contact.avatar.name
-
-    with pytest.raises(RuntimeError), transaction.atomic():
-        update_contact(Contact.objects.get(pk=contact.pk), avatar=avatar_file(2))
-        raise RuntimeError("the request failed after the update")
-
     assert folder_files(organization.pk) == [first]
 
 

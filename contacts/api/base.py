@@ -17,6 +17,7 @@ from contacts.api.principal import ApiPrincipal
 from contacts.api.storable_text import require_storable
 from contacts.api.throttling import CredentialRateThrottle
 from contacts.errors import PermissionDenied
+from contacts.services.uncommitted_files import removing_uncommitted_files
 
 
 class HasRequiredScope(BasePermission):
@@ -80,7 +81,7 @@ class DialectAPIView(APIView):
         self.request = request
         self.headers = self.default_response_headers
         try:
-            with transaction.atomic():
+            with removing_uncommitted_files(), transaction.atomic():
                 response = self._handle(request, *args, **kwargs)
         except Exception as exc:  # every failure is answered in the dialect's body
             response = self.handle_exception(exc)

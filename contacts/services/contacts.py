@@ -26,6 +26,7 @@ from contacts.models import (
 )
 from contacts.services.custom_fields import clean_custom_fields, define_custom_fields
 from contacts.services.phones import normalize_phone
+from contacts.services.uncommitted_files import file_written
 
 logger = logging.getLogger(__name__)
 
@@ -140,7 +141,7 @@ def create_contact(
                 contact.custom_fields = cleaned
                 contact.custom_field_order = list(cleaned)
             if avatar is not None:
-                contact.avatar.save(avatar.name, avatar, save=False)
+                _save_avatar(contact, avatar)
             contact.save(force_insert=True)
             if tags:
                 _link(Contact.tags.through, "tag", contact, _resolve_tags(organization, tags, create_missing_tags))
@@ -227,7 +228,7 @@ def update_contact(
                 else:
                     locked.custom_fields, locked.custom_field_order = cleaned, list(cleaned)
             if changes.get("avatar") is not None:
-                locked.avatar.save(changes["avatar"].name, changes["avatar"], save=False)
+                _save_avatar(locked, changes["avatar"])
                 new_avatar = True
             elif "avatar" in changes:
                 locked.avatar = ""
@@ -581,6 +582,13 @@ def _delete_file_on_commit(storage: Any, name: str) -> None:
     transaction.on_commit(lambda: storage.delete(name))
 
 
+def _save_avatar(contact: Contact, upload: File) -> None:
+    """Write the avatar now, while the contact row is locked: replacements then write and delete in commit order."""
+    contact.avatar.save(upload.name, upload, save=False)
+    file_written(contact.avatar.storage, contact.avatar.name)
+
+
 def _discard_avatar(contact: Contact) -> None:
+    # The service's own transaction failed: its file goes at once (a caller's rollback is the scope's to handle).
     if contact.avatar and contact.avatar.name:
         contact.avatar.storage.delete(contact.avatar.name)

@@ -272,7 +272,7 @@ def test_create_hmac_client_with_a_random_id_and_some_scopes(organization):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--name", "x", "--client-id", "taken"], "--client-id: an HMAC client with client_id 'taken' already exists"),
+        (["--name", "x", "--client-id", "taken"], "An HMAC client with client_id 'taken' already exists (--client-id)"),
         (
             ["--name", "x", "--client-id", "has space"],
             "--client-id: expects 1 to 64 letters, digits, '.', '_', '~' or '-', got 'has space'",
@@ -298,10 +298,10 @@ def test_create_oauth_client_accepts_org_and_names_its_bad_arguments(organizatio
     assert OAuthClient.objects.get().client_id == "sfmc-1"
 
     assert error_of("create_oauth_client", "--org", "acme", "--client-id", "sfmc-1") == (
-        "--client-id: an OAuth client with client_id 'sfmc-1' already exists"
+        "An OAuth client with client_id 'sfmc-1' already exists (--client-id)"
     )
     assert error_of("create_oauth_client", "--org", "acme", "--scope", "fly") == (
-        "Unknown scope 'fly' (--scope); use list_and_subscribers_read, list_and_subscribers_write or "
+        "Unknown scope fly (--scope); use list_and_subscribers_read, list_and_subscribers_write or "
         "contacts:create, contacts:read, contacts:update, contacts:delete"
     )
     assert OAuthClient.objects.count() == 1

@@ -43,7 +43,7 @@ class Command(CrmCommand):
         requested = [item for item in scopes.split(",") if item.strip()]
         if not requested:
             raise CommandError(f"--scopes: give at least one scope; known: {SCOPE_HELP}")
-        taken = f"--client-id: an HMAC client with client_id {client_id!r} already exists"
+        taken = f"An HMAC client with client_id {client_id!r} already exists (--client-id)"
         if client_id is not None and HmacClient.objects.filter(client_id=client_id).exists():
             raise CommandError(taken)
         try:

@@ -53,9 +53,9 @@ class Command(CrmCommand):
             canonical = sorted(canonical_scopes(names)) if names else list(Scope.values)
         except UnknownScope as unknown:
             raise CommandError(
-                f"Unknown scope {str(unknown)!r} (--scope); use {', '.join(SFMC_SCOPES)} or {', '.join(Scope.values)}"
+                f"Unknown scope {unknown} (--scope); use {', '.join(SFMC_SCOPES)} or {', '.join(Scope.values)}"
             ) from None
-        taken = f"--client-id: an OAuth client with client_id {client_id!r} already exists"
+        taken = f"An OAuth client with client_id {client_id!r} already exists (--client-id)"
         if client_id is not None and OAuthClient.objects.filter(client_id=client_id).exists():
             raise CommandError(taken)
         try:

@@ -309,7 +309,7 @@ def test_create_minimal_contact_defaults(awal):
         {
             "status": True,
             "message": "Contact created successfully",
-            "data": contact_body(contact, phone="966501234568", email="", is_favorite=False),
+            "data": contact_body(contact, phone="966501234568", email=None, is_favorite=False),
         },
     )
 

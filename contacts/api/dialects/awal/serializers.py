@@ -10,11 +10,15 @@ from rest_framework import serializers
 
 from contacts.errors import ValidationFailed
 from contacts.models import Contact, Organization
+from contacts.selectors import display_name, rendered
 from contacts.services.avatars import process_avatar
 from contacts.services.contacts import resolve_branch, resolve_group
 
 # Awal: "international format (96650000000), no special characters (+ or -), starts with country code".
 _INTERNATIONAL_DIGITS = re.compile(r"[1-9][0-9]*")
+# What an optional value the contact does not have renders as. The contract's example shows none; null, as for
+# the phone, group and avatar, and as the other dialects do (never "" for one field and null for the next).
+EMPTY_VALUE = None
 DEFAULT_PER_PAGE = 15
 MAX_PER_PAGE = 100
 
@@ -102,24 +106,30 @@ class AwalContactSerializer(serializers.Serializer):
     """The contact as Awal's create example shows it, field for field."""
 
     id = serializers.IntegerField()
-    name = serializers.CharField()
+    name = serializers.SerializerMethodField()
     phone = serializers.SerializerMethodField()
-    email = serializers.CharField()
+    email = serializers.SerializerMethodField()
     contact_group_id = serializers.SerializerMethodField()
     is_favorite = serializers.BooleanField()
     avatar = serializers.SerializerMethodField()
     created_at = serializers.SerializerMethodField()
 
+    def get_name(self, contact: Contact) -> str | None:
+        return rendered(display_name(contact), EMPTY_VALUE)
+
     def get_phone(self, contact: Contact) -> str | None:
-        return contact.phone_digits or None
+        return rendered(contact.phone_digits, EMPTY_VALUE)
+
+    def get_email(self, contact: Contact) -> str | None:
+        return rendered(contact.email, EMPTY_VALUE)
 
     def get_contact_group_id(self, contact: Contact) -> int | None:
-        return first_group_id(contact)
+        return rendered(first_group_id(contact), EMPTY_VALUE)
 
     def get_avatar(self, contact: Contact) -> str | None:
         if contact.avatar:
             return self.context["request"].build_absolute_uri(contact.avatar.url)
-        return contact.avatar_url or None
+        return rendered(contact.avatar_url, EMPTY_VALUE)
 
     def get_created_at(self, contact: Contact) -> str:
         return contact.created_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

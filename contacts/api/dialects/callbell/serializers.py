@@ -11,9 +11,13 @@ from rest_framework import serializers
 from rest_framework.request import Request
 
 from contacts.models import Contact, Organization, Team
+from contacts.selectors import display_name, rendered
 from contacts.services.contacts import resolve_member, resolve_tags, resolve_team
 
 BOT_STATUSES = ("bot_start", "bot_end")
+# What an optional value the contact does not have renders as: null, as in the contract's example
+# (`"avatarUrl": null`, `"assignedUser": null`), never "".
+EMPTY_VALUE = None
 
 
 def _messages(name: str, kind: str = "a string") -> dict[str, str]:
@@ -165,8 +169,8 @@ class CallbellContactSerializer(serializers.BaseSerializer):
             tags = contact.tags.all()
         return {
             "uuid": contact.uuid.hex,
-            "name": contact.name,
-            "phoneNumber": contact.phone_digits or None,
+            "name": rendered(display_name(contact), EMPTY_VALUE),
+            "phoneNumber": rendered(contact.phone_digits, EMPTY_VALUE),
             "avatarUrl": _avatar_url(request, contact),
             "blockedAt": None,
             "createdAt": callbell_timestamp(contact.created_at),
@@ -177,12 +181,12 @@ class CallbellContactSerializer(serializers.BaseSerializer):
             "conversationHref": None,
             # Sorted here, not by the database, so the order is the same under every collation.
             "tags": sorted((tag.name for tag in tags), key=str.casefold),
-            "assignedUser": contact.assigned_user.email if contact.assigned_user else None,
+            "assignedUser": contact.assigned_user.email if contact.assigned_user else EMPTY_VALUE,
             "customFields": callbell_custom_fields(contact),
             "team": _team(contact.team),
             "channel": None,
-            "botStatus": contact.bot_status or None,
-            "note": contact.note or None,
+            "botStatus": rendered(contact.bot_status, EMPTY_VALUE),
+            "note": rendered(contact.note, EMPTY_VALUE),
         }
 
 
@@ -212,14 +216,14 @@ def _callbell_value(value: Any) -> str | list[str]:
 
 def _team(team: Team | None) -> dict[str, Any] | None:
     if team is None:
-        return None
+        return EMPTY_VALUE
     return {"uuid": team.uuid.hex, "name": team.name, "createdAt": callbell_timestamp(team.created_at)}
 
 
 def _avatar_url(request: Request, contact: Contact) -> str | None:
     if contact.avatar:
         return request.build_absolute_uri(contact.avatar.url)
-    return contact.avatar_url or None
+    return rendered(contact.avatar_url, EMPTY_VALUE)
 
 
 def _admin_path(contact: Contact) -> str:

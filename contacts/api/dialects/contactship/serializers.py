@@ -14,8 +14,12 @@ from typing import Any
 from rest_framework import serializers
 
 from contacts.models import Contact, CustomField
+from contacts.selectors import full_name, rendered
 
 ADDITIONAL_DATA_TYPES = ("text", "date", "number", "location")
+# What an optional value the contact does not have renders as. The contract's example shows none; null, as the
+# other dialects do, so a client can tell "no email" from an email (never "").
+EMPTY_VALUE = None
 MAX_ADDITIONAL_DATA_ITEMS = 100
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 500
@@ -172,12 +176,12 @@ class ContactshipContactSerializer(serializers.Serializer):
         return {
             "id": str(contact.uuid),
             "created_at": _created_at(contact.created_at),
-            "phone_number": contact.phone_e164 or None,
+            "phone_number": rendered(contact.phone_e164, EMPTY_VALUE),
             # Contacts created through other surfaces may only have a `name`.
-            "full_name": contact.full_name or contact.name or None,
-            "country": contact.country or None,
-            "email": contact.email or None,
-            "description": contact.description or None,
+            "full_name": rendered(full_name(contact), EMPTY_VALUE),
+            "country": rendered(contact.country, EMPTY_VALUE),
+            "email": rendered(contact.email, EMPTY_VALUE),
+            "description": rendered(contact.description, EMPTY_VALUE),
             "additional_data": [
                 {
                     "type": _additional_data_type(field_types.get(key)),

@@ -14,7 +14,12 @@ from typing import Any
 from rest_framework import serializers
 
 from contacts.models import Contact, CustomFieldType
+from contacts.selectors import rendered
 
+# What an optional value the contact does not have renders as (the alias and msisdn of a contact created
+# elsewhere). The contract's examples show none; null, as the other dialects do. A record has no name: Mobivate
+# has no name field (names it is given travel in `meta`, as custom fields).
+EMPTY_VALUE = None
 ALIAS_MAX_LENGTH = 255
 META_MAX_KEYS = 100
 META_KEY_MAX_LENGTH = 100
@@ -208,13 +213,16 @@ class MobivateContactSerializer(serializers.Serializer):
     """A contact as Mobivate's `record`: id, alias, msisdn (digits, no +), meta, created_on."""
 
     id = serializers.UUIDField(source="uuid", read_only=True)
-    alias = serializers.CharField(read_only=True)
+    alias = serializers.SerializerMethodField()
     msisdn = serializers.SerializerMethodField()
     meta = serializers.SerializerMethodField()
     created_on = serializers.SerializerMethodField()
 
+    def get_alias(self, contact: Contact) -> str | None:
+        return rendered(contact.alias, EMPTY_VALUE)
+
     def get_msisdn(self, contact: Contact) -> str | None:
-        return contact.phone_digits or None
+        return rendered(contact.phone_digits, EMPTY_VALUE)
 
     def get_meta(self, contact: Contact) -> dict[str, Any]:
         values = contact.custom_fields or {}

@@ -21,7 +21,12 @@ from contacts.api.dialects.sfmc.errors import (
     SfmcRequestError,
 )
 from contacts.models import Contact
+from contacts.selectors import rendered
 
+# What an optional value the contact does not have renders as: null (a contact created elsewhere has no
+# contactKey). The contract's only empty value, `"documentation": ""` in error bodies, is a field SFMC always
+# sends empty, not a missing value.
+EMPTY_VALUE = None
 MAX_DELETE_VALUES = 100
 MAX_SEARCH_ADDRESSES = 100
 MAX_SEARCH_COUNT = 100
@@ -71,7 +76,7 @@ def contact_operation_body(contact: Contact, *, is_new: bool) -> dict[str, Any]:
     return {
         "operationStatus": "OK",
         "rowsAffetcted": 1,
-        "contactKey": contact.contact_key,
+        "contactKey": rendered(contact.contact_key, EMPTY_VALUE),
         "contactId": contact.pk,
         "contactTypeID": 0,
         "isNewContactKey": is_new,

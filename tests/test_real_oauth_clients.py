@@ -30,6 +30,21 @@ def _plain_http(monkeypatch):
 
 
 @pytest.fixture
+def closing():
+    """Registers sessions to close at the end of the test, so no kept-alive connection outlives it in a live
+    server thread that would then close a database connection it no longer shares (SQLite)."""
+    sessions: list = []
+
+    def register(session):
+        sessions.append(session)
+        return session
+
+    yield register
+    for session in sessions:
+        session.close()
+
+
+@pytest.fixture
 def oauth_client(organization):
     client, _ = credentials.create_oauth_client(
         organization=organization, name="SFMC", client_id=CLIENT_ID, secret=SECRET
@@ -64,8 +79,8 @@ def assert_definitions_page(response) -> None:
 # --- requests-oauthlib ----------------------------------------------------------------------------------------
 
 
-def test_requests_oauthlib_fetch_token_with_its_default_basic_auth(live_server, oauth_client):
-    session = OAuth2Session(client=BackendApplicationClient(client_id=CLIENT_ID))
+def test_requests_oauthlib_fetch_token_with_its_default_basic_auth(closing, live_server, oauth_client):
+    session = closing(OAuth2Session(client=BackendApplicationClient(client_id=CLIENT_ID)))
     sent = record_requests(session)
 
     token = session.fetch_token(token_url=f"{live_server.url}/sfmc/v2/token", client_id=CLIENT_ID, client_secret=SECRET)
@@ -82,8 +97,8 @@ def test_requests_oauthlib_fetch_token_with_its_default_basic_auth(live_server, 
     assert AccessToken.objects.get().client == oauth_client
 
 
-def test_requests_oauthlib_with_the_client_in_the_body(live_server, oauth_client):
-    session = OAuth2Session(client=BackendApplicationClient(client_id=CLIENT_ID))
+def test_requests_oauthlib_with_the_client_in_the_body(closing, live_server, oauth_client):
+    session = closing(OAuth2Session(client=BackendApplicationClient(client_id=CLIENT_ID)))
     sent = record_requests(session)
 
     token = session.fetch_token(
@@ -100,8 +115,8 @@ def test_requests_oauthlib_with_the_client_in_the_body(live_server, oauth_client
     assert f"client_secret={SECRET}" in sent[0].body
 
 
-def test_requests_oauthlib_with_a_base_url_ending_in_a_slash(live_server, oauth_client):
-    session = OAuth2Session(client=BackendApplicationClient(client_id=CLIENT_ID))
+def test_requests_oauthlib_with_a_base_url_ending_in_a_slash(closing, live_server, oauth_client):
+    session = closing(OAuth2Session(client=BackendApplicationClient(client_id=CLIENT_ID)))
 
     token = session.fetch_token(
         token_url=f"{live_server.url}/sfmc/" + "/v2/token", client_id=CLIENT_ID, client_secret=SECRET
@@ -110,10 +125,10 @@ def test_requests_oauthlib_with_a_base_url_ending_in_a_slash(live_server, oauth_
     assert_token(token, live_server, SCOPE.split())
 
 
-def test_requests_oauthlib_reports_a_wrong_secret_as_invalid_client(live_server, oauth_client):
+def test_requests_oauthlib_reports_a_wrong_secret_as_invalid_client(closing, live_server, oauth_client):
     from oauthlib.oauth2.rfc6749.errors import InvalidClientError
 
-    session = OAuth2Session(client=BackendApplicationClient(client_id=CLIENT_ID))
+    session = closing(OAuth2Session(client=BackendApplicationClient(client_id=CLIENT_ID)))
 
     with pytest.raises(InvalidClientError) as raised:
         session.fetch_token(token_url=f"{live_server.url}/sfmc/v2/token", client_id=CLIENT_ID, client_secret="wrong")
@@ -130,8 +145,8 @@ def test_requests_oauthlib_reports_a_wrong_secret_as_invalid_client(live_server,
 
 
 @pytest.mark.parametrize("method", ["client_secret_basic", "client_secret_post"])
-def test_authlib_fetch_token_then_call_the_api(live_server, oauth_client, method):
-    session = AuthlibSession(CLIENT_ID, SECRET, token_endpoint_auth_method=method)
+def test_authlib_fetch_token_then_call_the_api(closing, live_server, oauth_client, method):
+    session = closing(AuthlibSession(CLIENT_ID, SECRET, token_endpoint_auth_method=method))
     sent = record_requests(session)
 
     token = session.fetch_token(f"{live_server.url}/sfmc/v2/token", grant_type="client_credentials")
@@ -148,8 +163,8 @@ def test_authlib_fetch_token_then_call_the_api(live_server, oauth_client, method
     assert sent[1].headers["Authorization"] == f"Bearer {token['access_token']}"
 
 
-def test_authlib_token_creates_a_contact(live_server, oauth_client, organization):
-    session = AuthlibSession(CLIENT_ID, SECRET, token_endpoint_auth_method="client_secret_basic")
+def test_authlib_token_creates_a_contact(closing, live_server, oauth_client, organization):
+    session = closing(AuthlibSession(CLIENT_ID, SECRET, token_endpoint_auth_method="client_secret_basic"))
     token = session.fetch_token(f"{live_server.url}/sfmc/v2/token", grant_type="client_credentials")
     body = {
         "contactKey": "authlib@example.com",

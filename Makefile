@@ -33,6 +33,7 @@ venv-dev: $(VENV)/.dev
 # Local development server with the demo organization.
 run: venv .env
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py recover_import_jobs
 	$(BIN)/python manage.py demo --url http://$(HOST):$(PORT)/
 	@echo ""
 	@echo "  Serving http://$(HOST):$(PORT)/ (admin http://$(HOST):$(PORT)/admin/). Ctrl-C stops it."

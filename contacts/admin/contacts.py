@@ -8,8 +8,9 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.admin.templatetags.admin_list import _boolean_icon
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.db.models import Count, Prefetch, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html, format_html_join
 
 from contacts.admin import actions
@@ -21,7 +22,7 @@ from contacts.admin.scoping import (
     scoped_related_filter,
     single_organization,
 )
-from contacts.errors import NotFound
+from contacts.errors import ContactsError, NotFound
 from contacts.models import (
     Branch,
     ChannelIdentity,
@@ -31,9 +32,18 @@ from contacts.models import (
     Tag,
     Team,
 )
-from contacts.services.contacts import delete_contact
+from contacts.services.contacts import create_contact, delete_contact, update_contact
 from contacts.services.phones import format_international
 from contacts.services.search import search_contacts
+from contacts.services.uncommitted_files import removing_uncommitted_files
+
+
+class _ServiceRefused(Exception):
+    """A contact service refused the form's input; nothing was written."""
+
+    def __init__(self, error: ContactsError) -> None:
+        super().__init__(error.message)
+        self.error = error
 
 
 class ChannelIdentityInline(admin.TabularInline):
@@ -145,14 +155,86 @@ class ContactAdmin(OrganizationScopedAdmin):
             for name, options in fieldsets
         ]
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Contact | None = None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            # A contact stays in its organization: no service moves one, with its tags, groups and custom fields.
+            fields.append("organization")
+        return fields
+
     def get_form(self, request: HttpRequest, obj: Contact | None = None, change: bool = False, **kwargs: Any):
         organization = self._form_organization(request, obj)
         definitions = list(CustomField.objects.filter(organization=organization)) if organization else []
         attrs: dict[str, Any] = {CUSTOM_FIELD_PREFIX + str(d.pk): custom_field_form_field(d) for d in definitions}
         attrs["custom_field_definitions"] = definitions
         attrs["form_organization"] = organization
+        attrs["service_errors"] = getattr(request, "_contact_service_errors", ())
         kwargs["form"] = type("ContactAdminForm", (ContactAdminForm,), attrs)
         return super().get_form(request, obj, change, **kwargs)
+
+    # --- saving: the form collects the input, the contact services validate and write it -------------------
+    # Django's admin runs form.is_valid → save_form → (inlines valid?) → save_model → save_related, in the
+    # transaction changeform_view opens. Here save_form builds nothing, save_model makes the one service call,
+    # save_related leaves tags and groups to the service, and a refusal shows the form again with its message.
+
+    def get_urls(self):
+        urls = super().get_urls()
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
+        for pattern in urls:
+            if pattern.name in (f"{prefix}_add", f"{prefix}_change"):
+                # Out of ATOMIC_REQUESTS: changeform_view opens the save's transaction itself, and the avatar scope
+                # must be outside the outermost one.
+                transaction.non_atomic_requests(pattern.callback)
+        return urls
+
+    def changeform_view(
+        self, request: HttpRequest, object_id: str | None = None, form_url: str = "", extra_context=None
+    ) -> HttpResponse:
+        if request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        # Storage is not transactional: an avatar written by a save that then rolls back is deleted here.
+        with removing_uncommitted_files():
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def _changeform_view(self, request, object_id, form_url, extra_context):
+        try:
+            return super()._changeform_view(request, object_id, form_url, extra_context)
+        except _ServiceRefused as refused:
+            # Nothing was written, nothing logged. Django's own path for an invalid form shows the input again,
+            # now with the service's message on the field it names (the form adds it in clean()).
+            request._contact_service_errors = (refused.error,)
+            for _, uploads in request.FILES.lists():
+                for upload in uploads:
+                    upload.seek(0)  # read again from the start, as on the first pass
+            return super()._changeform_view(request, object_id, form_url, extra_context)
+
+    def save_form(self, request: HttpRequest, form, change: bool) -> Contact:
+        # Not form.save(commit=False): the service builds the contact from form.cleaned_data.
+        return form.instance
+
+    def save_model(self, request: HttpRequest, obj: Contact, form, change: bool) -> None:
+        try:
+            if change:
+                self.check_organization(request, obj)
+                arguments = form.service_arguments(changed_only=True)
+                saved = update_contact(obj, actor=request.user, custom_fields_mode="patch", **arguments)
+            else:
+                if form.cleaned_data.get("organization") is not None:
+                    obj.organization = form.cleaned_data["organization"]
+                self.check_organization(request, obj)
+                arguments = form.service_arguments(changed_only=False)
+                saved = create_contact(organization=obj.organization, actor=request.user, **arguments)
+        except ContactsError as error:
+            raise _ServiceRefused(error) from error
+        # Django goes on with `obj` (inlines, the history entry, the redirect): make it the contact as saved.
+        obj.pk = saved.pk
+        obj.refresh_from_db()
+        obj._state.adding = False
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        # No form.save_m2m(): the service set tags and groups, checked against the organization, in its lock order.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
     def save_formset(self, request, form, formset, change):
         instances = formset.save(commit=False)

@@ -1,5 +1,6 @@
-"""Admin forms: the contact form validates with the same rules as the API (phone policy, typed custom fields,
-same-organization references) and offers each custom field as a typed input."""
+"""Admin forms: the contact form collects input and hands it to the contact services, which validate and write
+it (phone policy, typed custom fields, same-organization references, uniqueness); it offers each custom field as a
+typed input and shows a service's refusal on the field it names."""
 
 from __future__ import annotations
 
@@ -12,8 +13,6 @@ from django.core.files.uploadedfile import UploadedFile
 from contacts.errors import ContactsError
 from contacts.models import Contact, ContactSource, CustomField, CustomFieldType, Organization
 from contacts.services.avatars import process_avatar
-from contacts.services.custom_fields import clean_custom_field_value
-from contacts.services.phones import normalize_phone
 
 CUSTOM_FIELD_PREFIX = "cf_"
 
@@ -42,10 +41,16 @@ def custom_field_form_field(definition: CustomField) -> forms.Field:
 
 
 class ContactAdminForm(forms.ModelForm):
-    """Subclassed per request by ContactAdmin.get_form with one declared field per custom field definition."""
+    """Subclassed per request by ContactAdmin.get_form with one declared field per custom field definition.
+
+    It validates only what a form field can (types, lengths, choices offered); everything else, and every
+    write, is the service's (ContactAdmin.save_model). `service_errors` are refusals of an earlier attempt at
+    saving the same input, shown on the fields they name.
+    """
 
     custom_field_definitions: list[CustomField] = []
     form_organization: Organization | None = None
+    service_errors: tuple[ContactsError, ...] = ()
 
     avatar_url = forms.URLField(
         required=False, max_length=2000, assume_scheme="https", label="Avatar URL", help_text="Stored, never fetched."
@@ -68,7 +73,7 @@ class ContactAdminForm(forms.ModelForm):
             # Typed in by a person; the model's default (API) is for contacts created through the API.
             self.initial["source"] = ContactSource.MANUAL
         if "phone" in self.fields:
-            # The model field's form class would apply libphonenumber's strict validity; ours is the policy.
+            # Raw text: the service reads it by the phone policy (libphonenumber's strict validity is not it).
             self.fields["phone"] = forms.CharField(
                 required=False,
                 max_length=40,
@@ -84,83 +89,83 @@ class ContactAdminForm(forms.ModelForm):
             if definition.key in stored:
                 self.initial[name] = stored[definition.key]
 
-    def _organization(self) -> Organization | None:
-        return (
-            self.cleaned_data.get("organization")
-            or self.form_organization
-            or getattr(self.instance, "organization", None)
-        )
-
-    def clean_phone(self) -> str | None:
-        raw = self.cleaned_data.get("phone")
-        if not raw:
-            return None
-        organization = self.cleaned_data.get("organization") or self.form_organization
-        if organization is None and self.instance.organization_id:
-            organization = self.instance.organization
-        try:
-            normalized = normalize_phone(raw, default_region=organization.default_region if organization else None)
-        except ContactsError as exc:
-            raise forms.ValidationError(exc.message) from None
-        self.instance.phone_valid = normalized.is_valid
-        return normalized.e164
-
     def clean_avatar(self):
         avatar = self.cleaned_data.get("avatar")
         if isinstance(avatar, UploadedFile):
+            # As the API does: the service stores only a verified, re-encoded copy.
             try:
                 return process_avatar(avatar, field="avatar")
             except ContactsError as exc:
-                raise forms.ValidationError(exc.message) from None
+                raise forms.ValidationError(_sentence(exc.message)) from None
         return avatar
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        for field in ("alias", "contact_key"):
-            if field in cleaned and not cleaned[field]:
-                cleaned[field] = None
-        organization = self._organization()
-        if organization is not None:
-            # The organization may be excluded from the form (staff of one organization), which makes Django
-            # skip the per-organization unique constraints; check them here with a clear message.
-            for field in ("phone", "alias", "contact_key"):
-                value = cleaned.get(field)
-                if value and (
-                    Contact.objects.filter(organization=organization, **{field: value})
-                    .exclude(pk=self.instance.pk)
-                    .exists()
-                ):
-                    self.add_error(field, f"A contact with this {field.replace('_', ' ')} already exists.")
-            for field in ("branch", "team"):
-                value = cleaned.get(field)
-                if value is not None and value.organization_id != organization.pk:
-                    self.add_error(field, "Belongs to another organization.")
-            for field in ("tags", "groups"):
-                for value in cleaned.get(field) or []:
-                    if value.organization_id != organization.pk:
-                        self.add_error(field, f"{value} belongs to another organization.")
-                        break
-            user = cleaned.get("assigned_user")
-            if user is not None and not user.memberships.filter(organization=organization).exists():
-                self.add_error("assigned_user", "Not a member of this organization.")
-        if self.custom_field_definitions:
-            values = dict(self.instance.custom_fields or {})
-            order = list(self.instance.custom_field_order or [])
-            for definition in self.custom_field_definitions:
-                name = CUSTOM_FIELD_PREFIX + str(definition.pk)
-                if name not in cleaned:
-                    continue
-                value = cleaned[name]
-                if value in (None, "", []) and definition.field_type != CustomFieldType.BOOLEAN:
-                    values.pop(definition.key, None)
-                    continue
-                try:
-                    values[definition.key] = clean_custom_field_value(definition, value)
-                except ContactsError as exc:
-                    self.add_error(name, exc.message)
-                    continue
-                if definition.key not in order:
-                    order.append(definition.key)
-            self.instance.custom_fields = values
-            self.instance.custom_field_order = [key for key in order if key in values]
+        for error in self.service_errors:
+            self.add_service_error(error)
         return cleaned
+
+    def _post_clean(self) -> None:
+        # ModelForm would copy the input onto the instance and validate it as a model, uniqueness included: a
+        # second set of rules, and a check-then-insert that races. The service validates and the database
+        # decides uniqueness; the instance stays the stored contact until the service has saved it.
+        pass
+
+    # --- to and from the service ----------------------------------------------------------------------------
+    def service_arguments(self, *, changed_only: bool) -> dict[str, Any]:
+        """The input as keyword arguments of `create_contact` (every field) or of `update_contact` with
+        `custom_fields_mode="patch"` (`changed_only`: the fields the person changed)."""
+        data = self.cleaned_data
+        arguments: dict[str, Any] = {}
+        for name in _SERVICE_FIELDS:
+            if name in data and (not changed_only or name in self.changed_data):
+                value = data[name]
+                arguments[name] = list(value) if name in ("tags", "groups") else value
+        if "avatar" in self.changed_data:
+            # A processed upload, or False when "Clear" was ticked.
+            arguments["avatar"] = data["avatar"] or None
+        custom: dict[str, Any] = {}
+        for definition in self.custom_field_definitions:
+            name = CUSTOM_FIELD_PREFIX + str(definition.pk)
+            if name not in data or (changed_only and name not in self.changed_data):
+                continue
+            value = data[name]
+            if value in (None, "", []) and definition.field_type != CustomFieldType.BOOLEAN:
+                value = None  # emptied: the key is removed
+            if value is not None or changed_only:
+                custom[definition.key] = value
+        if custom:
+            arguments["custom_fields"] = custom
+        return arguments
+
+    def add_service_error(self, error: ContactsError) -> None:
+        """Show a service's refusal on the input it names, or above the form when it names none of them."""
+        details = getattr(error, "details", None) or {error.field: error.message}
+        for field, message in details.items():
+            self.add_error(self._form_field(field), _sentence(message))
+
+    def _form_field(self, field: str | None) -> str | None:
+        if field is None:
+            return None
+        if field.startswith("custom_fields."):
+            key = field.removeprefix("custom_fields.")
+            field = next(
+                (CUSTOM_FIELD_PREFIX + str(d.pk) for d in self.custom_field_definitions if d.key == key), field
+            )
+        field = _SERVICE_TO_FORM.get(field, field)
+        return field if field in self.fields else None
+
+
+def _sentence(message: str) -> str:
+    # The admin's own messages are sentences ("Enter a valid date."); the services' are not.
+    return message if message.endswith(".") else f"{message}."
+
+
+# The form's fields that the contact services take under the same name.
+_SERVICE_FIELDS = (
+    "name", "full_name", "alias", "contact_key", "is_favorite", "phone", "email", "source", "avatar_url", "country",
+    "address", "description", "note", "bot_status", "branch", "team", "assigned_user", "groups", "tags",
+)  # fmt: skip
+# Where the services name an input differently. The upload was checked by the form (clean_avatar), so the
+# service's "avatar" errors are about the avatar URL.
+_SERVICE_TO_FORM = {"branch_id": "branch", "team_uuid": "team", "avatar": "avatar_url"}

@@ -111,15 +111,21 @@ class OrganizationScopedAdmin(admin.ModelAdmin):
         ]
 
     def save_model(self, request: HttpRequest, obj: Any, form, change: bool) -> None:
-        if self.organization_path == "organization" and not request.user.is_superuser:
-            if not getattr(obj, "organization_id", None):
-                organization = single_organization(request)
-                if organization is None:
-                    raise PermissionDenied("Choose an organization")
-                obj.organization = organization
-            if obj.organization_id not in organization_ids(request):
-                raise PermissionDenied("Not your organization")
+        self.check_organization(request, obj)
         super().save_model(request, obj, form, change)
+
+    def check_organization(self, request: HttpRequest, obj: Any) -> None:
+        """Before `obj` is saved: staff who are not superusers save only in their organizations, and a staff
+        member of one organization saves in it without choosing it. Raises PermissionDenied otherwise."""
+        if self.organization_path != "organization" or request.user.is_superuser:
+            return
+        if not getattr(obj, "organization_id", None):
+            organization = single_organization(request)
+            if organization is None:
+                raise PermissionDenied("Choose an organization")
+            obj.organization = organization
+        if obj.organization_id not in organization_ids(request):
+            raise PermissionDenied("Not your organization")
 
     # --- permissions from membership roles ---------------------------------------------------------------
     def _allowed(self, request: HttpRequest, letter: str, obj: Any = None) -> bool:

@@ -9,10 +9,8 @@ from django.db import transaction
 
 from contacts.errors import UnknownReference
 from contacts.models import Contact, ContactGroup, Tag, Team
-from contacts.services.contacts import add_tag as _add_tag
-from contacts.services.contacts import add_to_group, lock_contact_ids
-from contacts.services.contacts import remove_tag as _remove_tag
-from contacts.services.dashboard import invalidate_dashboard
+from contacts.services.contacts import lock_contact_ids
+from contacts.services.tagging import add_tag, add_to_group, remove_tag
 
 __all__ = ["add_tag", "add_to_group", "assign_contacts", "remove_tag", "set_favorite"]
 
@@ -36,18 +34,6 @@ def assign_contacts(contacts: Iterable[Contact], *, user: Any = None, team: Team
     if not changes:
         return 0
     return Contact.objects.filter(pk__in=_locked_ids(contacts)).update(**changes)
-
-
-def add_tag(contacts: Iterable[Contact], tag: Tag) -> int:
-    count = _add_tag(contacts, tag)
-    invalidate_dashboard(tag.organization_id)
-    return count
-
-
-def remove_tag(contacts: Iterable[Contact], tag: Tag) -> int:
-    count = _remove_tag(contacts, tag)
-    invalidate_dashboard(tag.organization_id)
-    return count
 
 
 @transaction.atomic

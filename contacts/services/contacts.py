@@ -129,8 +129,8 @@ def create_contact(
     if phone not in (None, ""):
         normalized = normalize_phone(phone, default_region=organization.default_region, region_hint=phone_region)
         contact.phone, contact.phone_valid = normalized.e164, normalized.is_valid
-    contact.branch = _own(organization, branch, "branch_id")
-    contact.team = _own(organization, team, "team_uuid")
+    contact.branch = _own(organization, branch, "branch_id", "branch")
+    contact.team = _own(organization, team, "team_uuid", "team")
     contact.assigned_user = _member(organization, assigned_user)
     contact.attributes = dict(attributes or {})
 
@@ -176,7 +176,8 @@ def update_contact(
     """Apply `changes` (any `create_contact` field) to `contact`; fields not given stay as they are.
 
     `tags` and `groups` replace the current sets. `custom_fields` replaces the values unless
-    `custom_fields_mode="merge"`, which adds to and overwrites the current ones.
+    `custom_fields_mode="merge"`, which adds to and overwrites the current ones, or `"patch"` (the admin's
+    form), which merges too but removes the keys given as None.
     """
     organization = contact.organization
     unknown = set(changes) - _UPDATABLE
@@ -211,17 +212,24 @@ def update_contact(
                     )
                     locked.phone, locked.phone_valid = normalized.e164, normalized.is_valid
             if "branch" in changes:
-                locked.branch = _own(organization, changes["branch"], "branch_id")
+                locked.branch = _own(organization, changes["branch"], "branch_id", "branch")
             if "team" in changes:
-                locked.team = _own(organization, changes["team"], "team_uuid")
+                locked.team = _own(organization, changes["team"], "team_uuid", "team")
             if "assigned_user" in changes:
                 locked.assigned_user = _member(organization, changes["assigned_user"])
             if "attributes" in changes:
                 locked.attributes = dict(changes["attributes"] or {})
             if "custom_fields" in changes:
-                cleaned = _clean_custom_fields(organization, changes["custom_fields"] or {}, custom_field_types)
-                if custom_fields_mode == "merge":
+                given = changes["custom_fields"] or {}
+                removed: set[str] = set()
+                if custom_fields_mode == "patch" and isinstance(given, Mapping):
+                    removed = {key for key, value in given.items() if value is None}
+                    given = {key: value for key, value in given.items() if value is not None}
+                cleaned = _clean_custom_fields(organization, given, custom_field_types)
+                if custom_fields_mode in ("merge", "patch"):
                     merged = {**locked.custom_fields, **cleaned}
+                    for key in removed:
+                        merged.pop(key, None)
                     order = [key for key in locked.custom_field_order if key in merged]
                     order += [key for key in merged if key not in order]
                     locked.custom_fields, locked.custom_field_order = merged, order
@@ -332,36 +340,6 @@ def lock_contact_ids(organization_id: int, ids: Iterable[int]) -> list[int]:
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-
-
-@transaction.atomic
-def add_tag(contacts: Iterable[Contact], tag: Tag) -> int:
-    """Tag every contact in `contacts` (same organization as the tag); returns how many were newly tagged."""
-    through = Contact.tags.through
-    ids = lock_contact_ids(tag.organization_id, (c.pk for c in contacts if c.organization_id == tag.organization_id))
-    already = set(through.objects.filter(tag=tag, contact_id__in=ids).values_list("contact_id", flat=True))
-    rows = [through(contact_id=pk, tag_id=tag.pk) for pk in ids if pk not in already]
-    through.objects.bulk_create(rows, ignore_conflicts=True)
-    return len(rows)
-
-
-@transaction.atomic
-def remove_tag(contacts: Iterable[Contact], tag: Tag) -> int:
-    ids = lock_contact_ids(tag.organization_id, (c.pk for c in contacts if c.organization_id == tag.organization_id))
-    deleted, _ = Contact.tags.through.objects.filter(tag=tag, contact_id__in=ids).delete()
-    return deleted
-
-
-@transaction.atomic
-def add_to_group(contacts: Iterable[Contact], group: ContactGroup) -> int:
-    through = Contact.groups.through
-    ids = lock_contact_ids(
-        group.organization_id, (c.pk for c in contacts if c.organization_id == group.organization_id)
-    )
-    already = set(through.objects.filter(contactgroup=group, contact_id__in=ids).values_list("contact_id", flat=True))
-    rows = [through(contact_id=pk, contactgroup_id=group.pk) for pk in ids if pk not in already]
-    through.objects.bulk_create(rows, ignore_conflicts=True)
-    return len(rows)
 
 
 def resolve_tags(organization: Organization, names: Sequence[str | Tag], *, create_missing: bool) -> list[Tag]:
@@ -550,11 +528,11 @@ def clean_source(value: Any) -> str:
 _clean_source = clean_source
 
 
-def _own(organization: Organization, obj: Any, field: str) -> Any:
+def _own(organization: Organization, obj: Any, field: str, label: str) -> Any:
     if obj is None:
         return None
     if getattr(obj, "organization_id", None) != organization.pk:
-        raise UnknownReference(field, f"Unknown {field}")
+        raise UnknownReference(field, f"Unknown {label}: {obj}")
     return obj
 
 

@@ -35,3 +35,19 @@ DEMO_CUSTOM_FIELDS = [
     ("interests", "multichoice", ["sms", "email", "whatsapp"]),
     ("CITY", "text", []),
 ]
+
+# The sample contacts. None of their phone numbers (in any spelling), emails, aliases, contact keys or names is used
+# by an example in the vendors' documentation or in docs/dialects/*.md, so every one of those examples runs against a
+# fresh `make run` exactly as printed (tests/test_contract_examples.py and tests/test_doc_examples.py hold them to it).
+DEMO_CONTACTS = [
+    dict(name="Layla Hassan", phone="+966553219876", email="layla.hassan@demo.example", source="whatsapp",
+         tags=["VIP"], groups=["Customers"], custom_fields={"CITY": "Riyadh", "plan": "pro"}),
+    dict(name="Oliver", phone="+447400123456", alias="oliver", source="sms", tags=["Lead"],
+         custom_fields={"CITY": "London"}),
+    dict(name="Sofía Ramírez", full_name="Sofía Ramírez", phone="+525512345678", email="sofia@ejemplo.mx",
+         country="México", source="api", tags=["Interested", "Call back"], groups=["Leads"],
+         custom_fields={"birthday": "1990-02-03"}),
+    dict(name="Wei Chen", email="wchen@demo.example", contact_key="wchen@demo.example", source="email",
+         custom_fields={"interests": ["email"]}),
+    dict(name="Grace Okafor", phone="+13125550187", source="sms", is_favorite=True, tags=["VIP", "Lead"]),
+]  # fmt: skip

@@ -27,19 +27,6 @@ from contacts.models.credentials import ALL_SCOPES
 from contacts.services import credentials
 from contacts.services.contacts import create_contact
 
-SAMPLE_CONTACTS = [
-    dict(name="Ahmed Mohammed", phone="+966501234567", email="ahmed@example.com", source="whatsapp",
-         tags=["VIP"], groups=["Customers"], custom_fields={"CITY": "Riyadh", "plan": "pro"}),
-    dict(name="John", phone="+447911123456", alias="john", source="sms", tags=["Lead"],
-         custom_fields={"CITY": "London"}),
-    dict(name="Juan Pérez", full_name="Juan Pérez", phone="+12124567890", email="juan@ejemplo.com",
-         country="México", source="api", tags=["Interested", "Call back"], groups=["Leads"],
-         custom_fields={"birthday": "1990-02-03"}),
-    dict(name="Angela Cruz", email="acruz@example.com", contact_key="acruz@example.com", source="email",
-         custom_fields={"interests": ["email"]}),
-    dict(name="Mary Jones", phone="+13175315555", source="sms", is_favorite=True, tags=["VIP", "Lead"]),
-]  # fmt: skip
-
 
 class Command(CrmCommand):
     help = "Create the demo organization, logins, credentials and sample contacts (safe to run again)."
@@ -110,7 +97,7 @@ class Command(CrmCommand):
             )
 
         if not Contact.objects.filter(organization=org).exists():
-            for sample in SAMPLE_CONTACTS:
+            for sample in demo.DEMO_CONTACTS:
                 create_contact(organization=org, create_missing_groups=True, **sample)
 
         self._report(org, url)

@@ -11,7 +11,8 @@ from django.db import connection
 
 from contacts.models import Contact
 from contacts.services import imports
-from contacts.services.imports import _value_in
+from contacts.services.imports import writer
+from contacts.services.imports.matching import _value_in
 from tests.factories import ContactFactory
 
 pytestmark = [
@@ -51,7 +52,7 @@ def test_a_batch_lookup_of_a_thousand_values_uses_the_partial_unique_index(organ
 
 @pytest.mark.parametrize(("threshold", "analyzed"), [(1, True), (10**9, False)])
 def test_a_large_import_refreshes_the_planner_statistics(organization, monkeypatch, threshold, analyzed):
-    monkeypatch.setattr(imports, "ANALYZE_ROWS", threshold)
+    monkeypatch.setattr(writer, "ANALYZE_ROWS", threshold)
     ContactFactory(organization=organization)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE contacts_contact")

@@ -12,7 +12,7 @@ from django.db import connection
 from contacts.errors import UnknownReference, ValidationFailed
 from contacts.models import Contact, ContactGroup, CustomFieldType, Tag
 from contacts.services import imports
-from contacts.services.imports import ImportOptions, auto_mapping, import_contacts
+from contacts.services.imports import ImportOptions, auto_mapping, import_contacts, row_process
 from tests.factories import (
     BranchFactory,
     ContactFactory,
@@ -65,7 +65,7 @@ def snapshot(organization) -> list[tuple]:
 @pytest.fixture(autouse=True, params=["sequential", "parallel"])
 def cleaning(request, monkeypatch):
     """Every test runs twice: rows cleaned in this process, and in a forked one (as large files are)."""
-    monkeypatch.setattr(imports, "PARALLEL_ROWS", 0 if request.param == "parallel" else 10**9)
+    monkeypatch.setattr(row_process, "PARALLEL_ROWS", 0 if request.param == "parallel" else 10**9)
     return request.param
 
 
@@ -467,7 +467,7 @@ def test_where_no_row_process_can_start_rows_are_cleaned_in_process(organization
 
     monkeypatch.setitem(multiprocessing.current_process()._config, "daemon", True)
     started = []
-    monkeypatch.setattr(imports, "_receive", lambda *args: started.append(args))
+    monkeypatch.setattr(row_process, "_receive", lambda *args: started.append(args))
 
     result, report = run(organization, "phone,name\n+12124567890,Juan\nnope,Bad\n")
 
@@ -591,10 +591,10 @@ def test_import_query_count_grows_with_batches_not_rows(organization, plan_field
 def test_a_conflict_the_checks_missed_rejects_only_the_colliding_row(organization, monkeypatch):
     """A concurrent writer can take a unique value between the check and the insert: the database constraint
     still decides, and the batch is redone row by row so the other rows are kept."""
-    from contacts.services.imports import ContactImporter
+    from contacts.services.imports.matching import BatchMatcher
 
     ContactFactory(organization=organization, phone="+12124567890", alias="taken")
-    monkeypatch.setattr(ContactImporter, "_check_unique_values", lambda self, batch: batch)
+    monkeypatch.setattr(BatchMatcher, "_check_unique_values", lambda self, batch: batch)
 
     result, report = run(organization, "phone,alias,tags\n+12124567891,free,VIP\n+12124567892,taken,VIP\n")
 

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from contacts.models import Contact, ImportJob, Membership
 from contacts.services import import_runs, imports
-from contacts.services.imports import create_import_job, run_import_job
+from contacts.services.imports import create_import_job, jobs, run_import_job
 from tests.factories import MembershipFactory, UserFactory
 
 BOOT_ID = Path("/proc/sys/kernel/random/boot_id").read_text().strip() if Path("/proc").exists() else ""
@@ -91,7 +91,7 @@ def test_the_upload_answers_before_the_job_finishes_and_the_job_completes_in_the
             assert may_continue.wait(30)
         return original_write(importer, batch)
 
-    monkeypatch.setattr(imports, "run_import_job", held_run)
+    monkeypatch.setattr(jobs, "run_import_job", held_run)
     monkeypatch.setattr(imports.ContactImporter, "_write_batch", held_write)
 
     started = time.monotonic()

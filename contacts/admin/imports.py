@@ -43,7 +43,8 @@ from contacts.services.import_files import (
     staged_upload_exists,
 )
 from contacts.services.import_runs import recover_dead_jobs
-from contacts.services.imports import IMPORT_FIELDS, create_import_job, enqueue_import_job, preview
+from contacts.services.imports import IMPORT_FIELDS, create_import_job, preview
+from contacts.tasks import enqueue_import_job
 
 UPLOAD_SALT = "contacts.admin.imports.upload"
 UPLOAD_MAX_AGE = 6 * 3600

@@ -1,5 +1,5 @@
 """Exporting contacts as CSV in constant memory: one row per contact, custom fields as `cf:<key>` columns,
-tags and groups joined with `|`. The file re-imports as a no-op in upsert mode (see `services/imports.py`).
+tags and groups joined with `|`. The file re-imports as a no-op in upsert mode (see `services/imports/`).
 
 On PostgreSQL the rows come from `COPY (SELECT ...) TO STDOUT`, streamed as the server produces them;
 elsewhere from a server-side iterator in chunks, with a constant number of queries per chunk.
@@ -19,6 +19,7 @@ from django.db import connections
 from django.db.models import QuerySet
 
 from contacts.models import Branch, Contact, CustomField, Organization, Team
+from contacts.services import pg_copy
 from contacts.services.imports import CUSTOM_FIELD_PREFIX
 
 User = get_user_model()
@@ -121,22 +122,12 @@ def _copy_rows(queryset: QuerySet[Contact], keys: list[str]) -> Iterator[str]:
     tags = _names_join("tags", "lower(x.name), x.id", ids_sql, table)
     groups = _names_join("groups", "x.name, x.id", ids_sql, table)
     # Table names come from the models and the filters from the ORM; every value is a parameter.
-    sql = (
-        f"COPY (SELECT {', '.join(columns)} FROM {table} {tags} {groups} "  # noqa: S608
-        f"WHERE {selection} ORDER BY {table}.id) TO STDOUT WITH (FORMAT csv)"
+    query = (
+        f"SELECT {', '.join(columns)} FROM {table} {tags} {groups} "  # noqa: S608
+        f"WHERE {selection} ORDER BY {table}.id"
     )
     params = [*keys, *ids_params, *ids_params, *selection_params]
-    with connection.cursor() as cursor, cursor.cursor.copy(sql, params) as copy:
-        # The server sends a message per row (so a whole number of characters): hand out pieces of about
-        # _PIECE bytes instead, a fraction of the per-row cost of decoding and writing each one.
-        buffer = bytearray()
-        for data in copy:
-            buffer += data
-            if len(buffer) >= _PIECE:
-                yield buffer.decode("utf-8")
-                buffer.clear()
-    if buffer:
-        yield buffer.decode("utf-8")
+    yield from pg_copy.copy_csv_out(query, params, using=queryset.db)
 
 
 def _selection(queryset: QuerySet[Contact], ids_sql: str, ids_params: list[Any]) -> tuple[str, list[Any]]:
@@ -191,9 +182,6 @@ def _pg_timestamp(connection: Any, column: str) -> str:
     if connection.connection.info.parameter_status("DateStyle").startswith("ISO"):
         return f"replace(({column} AT TIME ZONE 'UTC')::text, ' ', 'T') || 'Z'"
     return f"rtrim(rtrim(to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '0'), '.') || 'Z'"
-
-
-_PIECE = 1 << 16
 
 
 def _iterate_rows(queryset: QuerySet[Contact], keys: list[str], chunk_size: int) -> Iterator[str]:

@@ -15,7 +15,7 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from contacts.models import Contact, Membership
+from contacts.models import Contact, Membership, Tag
 from contacts.models.credentials import ALL_SCOPES
 from contacts.services import credentials
 from contacts.services.contacts import create_contact
@@ -216,3 +216,18 @@ def test_partial_phone_search_uses_the_phone_trigram_index(organization, people)
     assert "Bitmap Index Scan on contact_search_trgm" in plan, plan
     assert "Bitmap Index Scan on contact_phone_trgm" in plan, plan
     assert "Seq Scan" not in plan, plan
+
+
+@pytest.mark.parametrize("tag", ["atención", "Atención"])
+def test_a_tag_named_in_another_case_of_accented_letters_is_the_same_tag(organization, people, api_key, tag):
+    # Callbell requires tags to exist: "ATENCIÓN" exists, so any case of it must be found, not a 422.
+    response = APIClient().post(
+        "/callbell/v1/contacts",
+        {"identifier": "12125550199", "source": "whatsapp", "name": "Ana", "tags": [tag]},
+        format="json",
+        HTTP_AUTHORIZATION=f"Bearer {api_key}",
+    )
+
+    assert response.status_code == 200, response.content
+    assert response.json()["contact"][0]["tags"] == ["ATENCIÓN"]
+    assert Tag.objects.filter(organization=organization).count() == 1

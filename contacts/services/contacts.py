@@ -12,8 +12,8 @@ from django.core.files.base import File
 from django.core.validators import URLValidator, validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.db.models.functions import Lower
 
+from contacts.db import UnicodeLower
 from contacts.errors import Conflict, NotFound, UnknownReference, ValidationFailed
 from contacts.models import (
     Branch,
@@ -415,7 +415,9 @@ def _resolve_tags(organization: Organization, refs: Sequence[str | Tag], create_
         return instances
     found = {
         tag.name.lower(): tag
-        for tag in Tag.objects.annotate(lname=Lower("name")).filter(organization=organization, lname__in=list(names))
+        for tag in Tag.objects.annotate(lname=UnicodeLower("name")).filter(
+            organization=organization, lname__in=list(names)
+        )
     }
     missing = [names[key] for key in names if key not in found]
     if missing and not create_missing:
@@ -425,7 +427,7 @@ def _resolve_tags(organization: Organization, refs: Sequence[str | Tag], create_
             with transaction.atomic():
                 found[name.lower()] = Tag.objects.create(organization=organization, name=name)
         except IntegrityError:
-            found[name.lower()] = Tag.objects.annotate(lname=Lower("name")).get(
+            found[name.lower()] = Tag.objects.annotate(lname=UnicodeLower("name")).get(
                 organization=organization, lname=name.lower()
             )
     return instances + [found[key] for key in names]

@@ -338,10 +338,16 @@ def exchange(prepared: requests.PreparedRequest, response: requests.Response) ->
 def matches(actual: Any, expected: Any, path: str = "$") -> list[str]:
     """Where `actual` differs from `expected`, which gives the key fields only: a dict lists the keys that must
     be there (others may be too); a list must match item for item; {"$re": P} is a string fully matching P;
-    {"$contains": X} is a list with an item matching X; {"$absent": K} is a dict without key K."""
+    {"$contains": X} is a list with an item matching X; {"$starts_with": [X, ...]} a list whose first items match
+    those; {"$absent": K} (a key among the others) says the dict has no key K."""
     if isinstance(expected, dict) and set(expected) == {"$re"}:
         ok = isinstance(actual, str) and re.fullmatch(expected["$re"], actual, re.S)
         return [] if ok else [f"{path}: {actual!r} does not match {expected['$re']!r}"]
+    if isinstance(expected, dict) and set(expected) == {"$starts_with"}:
+        head = expected["$starts_with"]
+        if not isinstance(actual, list) or len(actual) < len(head):
+            return [f"{path}: {actual!r} has fewer than {len(head)} items"]
+        return matches(actual[: len(head)], head, path)
     if isinstance(expected, dict) and set(expected) == {"$contains"}:
         if isinstance(actual, list) and any(not matches(item, expected["$contains"]) for item in actual):
             return []

@@ -451,9 +451,12 @@ def form_case(fields: list[tuple[str, str]], description: str, *, as_multipart: 
     if as_multipart:
         names = [name for name, _ in fields] + [part for name, filename, _ in files for part in (name, filename)]
         received = [(name, value) for name, value in fields if not has_unstorable(name.replace("\x00", ""))]
-        unstorable: bool | None = any("\x00" in name + value for name, value in received)
+        carriers = [name for name, value in received if "\x00" in name + value]
+        unstorable: bool | None = bool(carriers)
         if any(len(_encode(name)) > MAX_PART_NAME or "\\" in name for name in names):
             unstorable = None  # too long, or an escape whose reading is the header parser's business
+        elif not all(char == "\x00" or char.isprintable() for name in carriers for char in name):
+            unstorable = None  # line and paragraph separators mean something to the header parser (email.message)
         elif not unstorable and any("\x00" in filename for _, filename, _ in files):
             unstorable = None  # the file name is cut at its last slash before it is looked at
     else:

@@ -96,7 +96,7 @@ class World:
 
 
 @pytest.fixture
-def world(db, organization, api_key, tmp_path) -> World:
+def world(db, organization, api_key) -> World:
     client = APIClient()
     for name in ("VIP", "Lead"):
         TagFactory(organization=organization, name=name)

@@ -14,7 +14,7 @@ from rest_framework.views import APIView, set_rollback
 
 from contacts.api.errors import ApiError, describe_exception
 from contacts.api.principal import ApiPrincipal
-from contacts.api.storable_text import require_storable
+from contacts.api.storable_text import require_short_query, require_storable
 from contacts.api.throttling import CredentialRateThrottle
 from contacts.errors import PermissionDenied
 from contacts.services.uncommitted_files import removing_uncommitted_files
@@ -121,6 +121,7 @@ class DialectAPIView(APIView):
         # The body is checked as it is parsed (GuardedParser); path and query are checked here.
         require_storable(kwargs)
         require_storable(request.query_params)
+        require_short_query(request.query_params)
 
     def render_error(self, error: ApiError) -> Response:
         raise NotImplementedError

@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import DataError, InterfaceError, OperationalError
 from django.http import Http404
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -48,6 +48,9 @@ def describe_exception(exc: BaseException) -> ApiError:
         return ApiError(413, "too_large", exc.message, exc.field, {exc.field: exc.message} if exc.field else {})
     if isinstance(exc, RequestDataTooBig):
         return ApiError(413, "too_large", "The request body is too large")
+    if isinstance(exc, SuspiciousOperation):
+        # Too many fields or files, a malformed multipart body: the request's fault, never a server error.
+        return ApiError(400, "malformed", str(exc) or "The request is malformed")
     if isinstance(exc, domain.Conflict):
         return ApiError(409, "conflict", exc.message, exc.field, {exc.field: exc.message} if exc.field else {})
     if isinstance(exc, domain.NotFound):

@@ -40,7 +40,8 @@ def require_storable(value: Any) -> None:
     """Raise `ValidationFailed` naming the offending field when `value` holds unstorable text."""
     name = find_unstorable(value)
     if name is not None:
-        field = name or None
+        # A name that is itself unstorable cannot be echoed either: no JSON answer can encode a lone surrogate.
+        field = name if name and not _UNSTORABLE.search(name) else None
         raise ValidationFailed(
             field,
             f"{field or 'The request body'} must not contain NUL characters or unpaired surrogates",
@@ -62,3 +63,17 @@ def _strings(value: Any) -> Iterator[str]:
             stack.extend(item)
         elif isinstance(item, UploadedFile):
             yield item.name or ""
+
+
+MAX_QUERY_VALUE_LENGTH = 1000
+
+
+def require_short_query(query: QueryDict) -> None:
+    """No filter needs more than MAX_QUERY_VALUE_LENGTH characters; longer ones only cost (SQLite cannot even
+    match LIKE patterns over 50,000 bytes)."""
+    for key, values in query.lists():
+        if any(len(value) > MAX_QUERY_VALUE_LENGTH for value in values):
+            field = key if not _UNSTORABLE.search(key) else None
+            raise ValidationFailed(
+                field, f"{field or 'A query parameter'} must be at most {MAX_QUERY_VALUE_LENGTH} characters"
+            )

@@ -6,15 +6,10 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files.base import File
-from django.core.validators import URLValidator, validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 
-from contacts.db import UnicodeLower
-from contacts.errors import Conflict, NotFound, UnknownReference, ValidationFailed
+from contacts.errors import Conflict, NotFound, ValidationFailed
 from contacts.models import (
     Branch,
     Contact,
@@ -24,41 +19,52 @@ from contacts.models import (
     Tag,
     Team,
 )
+from contacts.services.contact_fields import (
+    TEXT_FIELDS,
+    UNIQUE_FIELDS,
+    clean_avatar_url,
+    clean_email,
+    clean_source,
+    clean_text,
+    unique_index_condition,
+)
 from contacts.services.custom_fields import clean_custom_fields, define_custom_fields
 from contacts.services.phones import normalize_phone
+from contacts.services.references import (
+    member,
+    own,
+    resolve_branch,
+    resolve_group,
+    resolve_groups,
+    resolve_member,
+    resolve_tags,
+    resolve_team,
+)
 from contacts.services.uncommitted_files import file_written
 
 logger = logging.getLogger(__name__)
 
-User = get_user_model()
-
-# The unique values a contact can collide on, with the constraint that guards each.
-UNIQUE_FIELDS = {
-    "phone": "contact_unique_org_phone",
-    "alias": "contact_unique_org_alias",
-    "contact_key": "contact_unique_org_contact_key",
-}
-
-
-def unique_index_condition(field_name: str) -> Q:
-    """The condition of `field_name`'s partial unique index. A lookup of many values (`IN` a list of over 100)
-    must repeat it, or PostgreSQL cannot prove the index applies and scans the organization's contacts."""
-    name = UNIQUE_FIELDS[field_name]
-    return next(c.condition for c in Contact._meta.constraints if c.name == name)
-
-
-_TEXT_FIELDS = {
-    "name": 255,
-    "full_name": 255,
-    "country": 100,
-    "description": 20_000,
-    "address": 5_000,
-    "alias": 255,
-    "contact_key": 255,
-    "bot_status": 20,
-    "note": 1000,
-}
-_url_validator = URLValidator(schemes=["http", "https"])
+# Also importable from here: the surfaces that resolve references or clean values before calling a service.
+__all__ = [
+    "UNIQUE_FIELDS",
+    "UNSET",
+    "clean_email",
+    "clean_source",
+    "clean_text",
+    "create_contact",
+    "delete_contact",
+    "lock_contact",
+    "lock_contact_ids",
+    "resolve_branch",
+    "resolve_group",
+    "resolve_groups",
+    "resolve_member",
+    "resolve_tags",
+    "resolve_team",
+    "unique_index_condition",
+    "update_contact",
+    "upsert_contact",
+]
 
 
 class _Unset:
@@ -119,19 +125,19 @@ def create_contact(
         note=note,
     )
     for field, value in values.items():
-        setattr(contact, field, _clean_text(field, value))
+        setattr(contact, field, clean_text(field, value))
     contact.alias = contact.alias or None
     contact.contact_key = contact.contact_key or None
     contact.is_favorite = bool(is_favorite)
-    contact.source = _clean_source(source)
-    contact.email = _clean_email(email)
-    contact.avatar_url = _clean_avatar_url(avatar_url)
+    contact.source = clean_source(source)
+    contact.email = clean_email(email)
+    contact.avatar_url = clean_avatar_url(avatar_url)
     if phone not in (None, ""):
         normalized = normalize_phone(phone, default_region=organization.default_region, region_hint=phone_region)
         contact.phone, contact.phone_valid = normalized.e164, normalized.is_valid
-    contact.branch = _own(organization, branch, "branch_id", "branch")
-    contact.team = _own(organization, team, "team_uuid", "team")
-    contact.assigned_user = _member(organization, assigned_user)
+    contact.branch = own(organization, branch, "branch_id", "branch")
+    contact.team = own(organization, team, "team_uuid", "team")
+    contact.assigned_user = member(organization, assigned_user)
     contact.attributes = dict(attributes or {})
 
     try:
@@ -144,13 +150,18 @@ def create_contact(
                 _save_avatar(contact, avatar)
             contact.save(force_insert=True)
             if tags:
-                _link(Contact.tags.through, "tag", contact, _resolve_tags(organization, tags, create_missing_tags))
+                _link(
+                    Contact.tags.through,
+                    "tag",
+                    contact,
+                    resolve_tags(organization, tags, create_missing=create_missing_tags),
+                )
             if groups:
                 _link(
                     Contact.groups.through,
                     "contactgroup",
                     contact,
-                    _resolve_groups(organization, groups, create_missing_groups),
+                    resolve_groups(organization, groups, create_missing=create_missing_groups),
                 )
     except IntegrityError as exc:
         _discard_avatar(contact)
@@ -190,17 +201,17 @@ def update_contact(
             locked = lock_contact(contact)
             # The file to remove is the one the locked row names: the caller's copy may be stale.
             old_avatar = locked.avatar.name if locked.avatar else ""
-            for field in _TEXT_FIELDS.keys() & changes.keys():
-                value = _clean_text(field, changes[field])
+            for field in TEXT_FIELDS.keys() & changes.keys():
+                value = clean_text(field, changes[field])
                 if field in ("alias", "contact_key"):
                     value = value or None
                 setattr(locked, field, value)
             if "email" in changes:
-                locked.email = _clean_email(changes["email"])
+                locked.email = clean_email(changes["email"])
             if "avatar_url" in changes:
-                locked.avatar_url = _clean_avatar_url(changes["avatar_url"])
+                locked.avatar_url = clean_avatar_url(changes["avatar_url"])
             if "source" in changes:
-                locked.source = _clean_source(changes["source"])
+                locked.source = clean_source(changes["source"])
             if "is_favorite" in changes:
                 locked.is_favorite = bool(changes["is_favorite"])
             if "phone" in changes:
@@ -212,11 +223,11 @@ def update_contact(
                     )
                     locked.phone, locked.phone_valid = normalized.e164, normalized.is_valid
             if "branch" in changes:
-                locked.branch = _own(organization, changes["branch"], "branch_id", "branch")
+                locked.branch = own(organization, changes["branch"], "branch_id", "branch")
             if "team" in changes:
-                locked.team = _own(organization, changes["team"], "team_uuid", "team")
+                locked.team = own(organization, changes["team"], "team_uuid", "team")
             if "assigned_user" in changes:
-                locked.assigned_user = _member(organization, changes["assigned_user"])
+                locked.assigned_user = member(organization, changes["assigned_user"])
             if "attributes" in changes:
                 locked.attributes = dict(changes["attributes"] or {})
             if "custom_fields" in changes:
@@ -242,10 +253,10 @@ def update_contact(
                 locked.avatar = ""
             locked.save()
             if "tags" in changes:
-                tags = _resolve_tags(organization, changes["tags"] or [], create_missing_tags)
+                tags = resolve_tags(organization, changes["tags"] or [], create_missing=create_missing_tags)
                 locked.tags.set(tags)
             if "groups" in changes:
-                groups = _resolve_groups(organization, changes["groups"] or [], create_missing_groups)
+                groups = resolve_groups(organization, changes["groups"] or [], create_missing=create_missing_groups)
                 locked.groups.set(groups)
             if old_avatar and locked.avatar.name != old_avatar:
                 _delete_file_on_commit(locked.avatar.storage, old_avatar)
@@ -260,7 +271,7 @@ def update_contact(
     return locked
 
 
-_UPDATABLE = set(_TEXT_FIELDS) | {
+_UPDATABLE = set(TEXT_FIELDS) | {
     "phone",
     "email",
     "is_favorite",
@@ -342,124 +353,6 @@ def lock_contact_ids(organization_id: int, ids: Iterable[int]) -> list[int]:
     )
 
 
-def resolve_tags(organization: Organization, names: Sequence[str | Tag], *, create_missing: bool) -> list[Tag]:
-    return _resolve_tags(organization, names, create_missing)
-
-
-def resolve_groups(
-    organization: Organization, refs: Sequence[str | int | ContactGroup], *, create_missing: bool = False
-) -> list[ContactGroup]:
-    return _resolve_groups(organization, refs, create_missing)
-
-
-def resolve_branch(organization: Organization, branch_id: Any, *, field: str = "branch_id") -> Branch:
-    return _by_id(Branch, organization, branch_id, field, "branch")
-
-
-def resolve_group(organization: Organization, group_id: Any, *, field: str = "contact_group_id") -> ContactGroup:
-    return _by_id(ContactGroup, organization, group_id, field, "contact group")
-
-
-def resolve_team(organization: Organization, team_uuid: Any, *, field: str = "team_uuid") -> Team:
-    try:
-        team = Team.objects.filter(organization=organization, uuid=str(team_uuid).strip()).first()
-    except DjangoValidationError:  # not a UUID at all
-        team = None
-    if team is None:
-        raise UnknownReference(field, f"Unknown team: {team_uuid}")
-    return team
-
-
-def resolve_member(organization: Organization, email: str, *, field: str = "assigned_user") -> Any:
-    """The user with `email` who is a member of `organization`."""
-    user = (
-        User.objects.filter(email__iexact=str(email).strip(), memberships__organization=organization, is_active=True)
-        .order_by("id")
-        .first()
-    )
-    if user is None:
-        raise UnknownReference(field, f"Unknown user: {email}")
-    return user
-
-
-def _by_id(model: type, organization: Organization, raw_id: Any, field: str, label: str) -> Any:
-    try:
-        pk = int(str(raw_id).strip())
-    except (TypeError, ValueError):
-        raise ValidationFailed(field, f"{field} must be an integer") from None
-    obj = model.objects.filter(organization=organization, pk=pk).first()
-    if obj is None:
-        raise UnknownReference(field, f"Unknown {label}: {raw_id}")
-    return obj
-
-
-def _resolve_tags(organization: Organization, refs: Sequence[str | Tag], create_missing: bool) -> list[Tag]:
-    if isinstance(refs, str):
-        raise ValidationFailed("tags", "tags must be a list of names")
-    instances = [ref for ref in refs if isinstance(ref, Tag)]
-    for tag in instances:
-        if tag.organization_id != organization.pk:
-            raise UnknownReference("tags", f"Unknown tag: {tag.name}")
-    names: dict[str, str] = {}
-    for ref in refs:
-        if isinstance(ref, Tag):
-            continue
-        if not isinstance(ref, str) or not ref.strip():
-            raise ValidationFailed("tags", "Each tag must be a non-empty string")
-        if "\x00" in ref:
-            raise ValidationFailed("tags", "A tag name contains a NUL character")
-        if len(ref.strip()) > 100:
-            raise ValidationFailed("tags", "A tag name is at most 100 characters")
-        names.setdefault(ref.strip().lower(), ref.strip())
-    if not names:
-        return instances
-    found = {
-        tag.name.lower(): tag
-        for tag in Tag.objects.annotate(lname=UnicodeLower("name")).filter(
-            organization=organization, lname__in=list(names)
-        )
-    }
-    missing = [names[key] for key in names if key not in found]
-    if missing and not create_missing:
-        raise UnknownReference("tags", f"Unknown tag: {', '.join(missing)}")
-    for name in missing:
-        try:
-            with transaction.atomic():
-                found[name.lower()] = Tag.objects.create(organization=organization, name=name)
-        except IntegrityError:
-            found[name.lower()] = Tag.objects.annotate(lname=UnicodeLower("name")).get(
-                organization=organization, lname=name.lower()
-            )
-    return instances + [found[key] for key in names]
-
-
-def _resolve_groups(
-    organization: Organization, refs: Sequence[str | int | ContactGroup], create_missing: bool
-) -> list[ContactGroup]:
-    result: list[ContactGroup] = []
-    names: list[str] = []
-    for ref in refs:
-        if isinstance(ref, ContactGroup):
-            if ref.organization_id != organization.pk:
-                raise UnknownReference("groups", f"Unknown group: {ref.name}")
-            result.append(ref)
-        elif isinstance(ref, int) and not isinstance(ref, bool):
-            result.append(resolve_group(organization, ref, field="groups"))
-        elif isinstance(ref, str) and ref.strip() and "\x00" not in ref:
-            names.append(ref.strip())
-        else:
-            raise ValidationFailed("groups", "Each group must be a name or an id")
-    if names:
-        found = {g.name: g for g in ContactGroup.objects.filter(organization=organization, name__in=names)}
-        missing = [name for name in dict.fromkeys(names) if name not in found]
-        if missing and not create_missing:
-            raise UnknownReference("groups", f"Unknown group: {', '.join(missing)}")
-        for name in missing:
-            found[name], _ = ContactGroup.objects.get_or_create(organization=organization, name=name)
-        result.extend(found[name] for name in dict.fromkeys(names))
-    return list({group.pk: group for group in result}.values())
-
-
 def _link(through: type, target: str, contact: Contact, targets: Sequence[Any]) -> None:
     through.objects.bulk_create([through(contact_id=contact.pk, **{f"{target}_id": obj.pk}) for obj in targets])
 
@@ -474,76 +367,6 @@ def _clean_custom_fields(
         extra = {cf.key: cf for cf in organization.custom_fields.filter(key__in=list(set(values) - set(definitions)))}
         definitions = {**definitions, **extra}
     return clean_custom_fields(organization, values, definitions=definitions)
-
-
-def clean_text(field: str, value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, (dict, list, bool)):
-        raise ValidationFailed(field, f"{field} must be a string")
-    text = str(value).strip()
-    if len(text) > _TEXT_FIELDS[field]:
-        raise ValidationFailed(field, f"{field} must be at most {_TEXT_FIELDS[field]} characters")
-    if "\x00" in text:
-        raise ValidationFailed(field, f"{field} contains a NUL character")
-    return text
-
-
-def clean_email(value: Any) -> str:
-    if value in (None, ""):
-        return ""
-    if not isinstance(value, str):
-        raise ValidationFailed("email", "email must be a string")
-    text = value.strip()
-    try:
-        validate_email(text)
-    except DjangoValidationError:
-        raise ValidationFailed("email", f"{text!r} is not a valid email address") from None
-    return text
-
-
-# Public for the importer, which validates rows in bulk by the same rules; the old names stay as aliases.
-_clean_text = clean_text
-_clean_email = clean_email
-
-
-def _clean_avatar_url(value: Any) -> str:
-    if value in (None, ""):
-        return ""
-    text = str(value).strip()
-    try:
-        _url_validator(text)
-    except DjangoValidationError:
-        raise ValidationFailed("avatar", "The avatar URL must be an http or https URL") from None
-    if len(text) > 2000:
-        raise ValidationFailed("avatar", "The avatar URL is longer than 2000 characters")
-    return text
-
-
-def clean_source(value: Any) -> str:
-    text = str(value or ContactSource.API).strip().lower()
-    if text not in ContactSource.values:
-        raise ValidationFailed("source", f"Unknown source {value!r}; expected one of {', '.join(ContactSource.values)}")
-    return text
-
-
-_clean_source = clean_source
-
-
-def _own(organization: Organization, obj: Any, field: str, label: str) -> Any:
-    if obj is None:
-        return None
-    if getattr(obj, "organization_id", None) != organization.pk:
-        raise UnknownReference(field, f"Unknown {label}: {obj}")
-    return obj
-
-
-def _member(organization: Organization, user: Any) -> Any:
-    if user is None:
-        return None
-    if not user.memberships.filter(organization=organization).exists():
-        raise UnknownReference("assigned_user", f"Unknown user: {user.email or user.get_username()}")
-    return user
 
 
 def _conflict(exc: IntegrityError) -> Conflict:

@@ -1,7 +1,7 @@
 """Trigram index on the phone for the admin's partial phone search (`212456` finds +12124567890), PostgreSQL with
 pg_trgm only.
 
-Without it, `phone LIKE '%212456%'` OR-ed with the indexed text search makes PostgreSQL scan the whole table
+Without it, `SUBSTRING(phone, 2) LIKE '%212456%'` OR-ed with the indexed text search makes PostgreSQL scan the whole table
 (0.5 s at 300,000 contacts); with it the search stays a BitmapOr of index scans (1 ms). Where pg_trgm is missing
 (migration 0004 could not create it) the index is skipped and the search scans (correct, slower)."""
 
@@ -18,10 +18,11 @@ def create(apps, schema_editor):
         cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")
         if cursor.fetchone() is None:
             return
-        # Partial: contacts without a phone (SFMC email-only contacts) have nothing to find.
+        # On the number without its "+" (contacts.services.search.phone_digits), not on the column: an index on
+        # `phone` itself would also serve `phone = ANY(...)`, and PostgreSQL then prefers it to the unique index
+        # for the importer's batch lookups, which become thousands of times slower.
         cursor.execute(
-            f"CREATE INDEX IF NOT EXISTS {INDEX} ON contacts_contact USING gin (phone gin_trgm_ops) "
-            "WHERE phone IS NOT NULL"
+            f"CREATE INDEX IF NOT EXISTS {INDEX} ON contacts_contact USING gin ((SUBSTRING(phone, 2)) gin_trgm_ops)"
         )
 
 

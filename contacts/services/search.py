@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import F, Func, Q, QuerySet, TextField, Value
+from django.db.models.functions import Substr
+from django.db.models.lookups import Contains
 
 from contacts.db import UNICODE_UPPER, UnicodeUpper
 from contacts.errors import ContactsError
@@ -69,6 +71,14 @@ def phone_fragment(term: str) -> str | None:
     return cleaned
 
 
+def phone_digits() -> Substr:
+    """The stored E.164 number without its "+": what the partial phone search matches, and exactly the expression
+    the trigram index `contact_phone_trgm` is built on (migration 0008). The index being on an expression, not on
+    the column, is deliberate: an index on `phone` itself would also offer `phone = ANY(...)`, and after ANALYZE
+    PostgreSQL picks it over the unique index for the importer's batch lookups (17 s a batch instead of 1 ms)."""
+    return Substr("phone", 2)
+
+
 def phone_candidates(term: str, regions: Iterable[str]) -> set[str]:
     """The E.164 numbers `term` reads as in any of `regions` (`07911 123456` in GB → `+447911123456`)."""
     if sum(ch.isdigit() for ch in term) < MIN_PHONE_DIGITS:
@@ -97,5 +107,5 @@ def search_contacts(queryset: QuerySet, term: str, *, regions: Iterable[str]) ->
         condition |= Q(phone__in=phones)
     fragment = phone_fragment(term)
     if fragment:
-        condition |= Q(phone__contains=fragment)
+        condition |= Q(Contains(phone_digits(), fragment.lstrip("+")))
     return queryset.alias(**{SEARCH_ANNOTATION: SearchText()}).filter(condition)

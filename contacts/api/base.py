@@ -10,7 +10,7 @@ from rest_framework.parsers import DataAndFiles
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView, set_rollback
+from rest_framework.views import APIView
 
 from contacts.api.errors import ApiError, describe_exception
 from contacts.api.principal import ApiPrincipal
@@ -136,6 +136,13 @@ class DialectAPIView(APIView):
             response["Retry-After"] = str(error.retry_after)
         if error.auth_header and error.status == 401:
             response["WWW-Authenticate"] = error.auth_header
-        # Nothing a failed request did may stay written (ATOMIC_REQUESTS wraps every request).
-        set_rollback()
+        return response
+
+    def handle_exception(self, exc: BaseException) -> Response:
+        response = super().handle_exception(exc)
+        # Nothing a failed request did may stay written, whichever dialect handler rendered the error. Outside the
+        # request's transaction (BEGIN or COMMIT itself failed) there is nothing left to roll back.
+        connection = transaction.get_connection()
+        if connection.in_atomic_block:
+            connection.set_rollback(True)
         return response

@@ -18,9 +18,11 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.test import Client
 
 from contacts.api import base
+from contacts.errors import ValidationFailed
 from contacts.models import Contact
 from contacts.models.credentials import ALL_SCOPES
 from contacts.services import credentials
+from contacts.services.contacts import create_contact
 from tests.dialects.test_awal import CLIENT_ID, CLIENT_SECRET, MULTIPART, SENDER_ID, awal_signature, encode_form
 from tests.factories import SenderNumberFactory, make_api_key
 
@@ -235,6 +237,23 @@ def test_an_unexpected_exception_is_the_dialects_500(surface):
 
     assert_dialect_error(surface, response, 500, surface.internal)
     assert not Contact.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("surface", SURFACES, ids=[s.name for s in SURFACES], indirect=True)
+def test_what_a_failed_request_wrote_is_rolled_back(surface, organization):
+    real_initial = base.DialectAPIView.initial
+
+    def write_then_fail(self, request, *args, **kwargs):
+        real_initial(self, request, *args, **kwargs)
+        create_contact(organization=organization, name="Half-written", phone="+12125550111")
+        raise ValidationFailed("name", "refused after a write")
+
+    with mock.patch.object(base.DialectAPIView, "initial", write_then_fail):
+        response = send(surface.create())
+
+    assert 400 <= response.status_code < 500
+    assert not Contact.objects.filter(name="Half-written").exists()
 
 
 @pytest.mark.django_db

@@ -12,7 +12,6 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import set_rollback
 
 from contacts.api.base import DialectAPIView
 from contacts.api.dialects.awal.auth import AwalSignatureAuthentication
@@ -90,7 +89,6 @@ class AwalAPIView(DialectAPIView):
             response = Response(error_body(exc.code, exc.message, exc.details, self.request_id), status=exc.status)
             if exc.status == 401:
                 response["WWW-Authenticate"] = AwalSignatureAuthentication().authenticate_header(self.request)
-            set_rollback()
             return response
         if isinstance(exc, SuspiciousOperation) and not isinstance(exc, RequestDataTooBig):
             # Too many form fields or files: a malformed request, not a server fault.

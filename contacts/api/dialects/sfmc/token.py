@@ -19,7 +19,6 @@ from rest_framework.authentication import get_authorization_header
 from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import set_rollback
 
 from contacts.api.base import DialectAPIView
 from contacts.api.dialects.sfmc.errors import OAuthError, describe_token_error, oauth_body
@@ -62,7 +61,6 @@ class SfmcTokenView(DialectAPIView):
 
     def handle_dialect_exception(self, exc: BaseException, context: dict) -> Response:
         if isinstance(exc, OAuthError):
-            set_rollback()
             response = Response(oauth_body(exc.error, exc.description), status=exc.status)
             if exc.challenge:
                 response["WWW-Authenticate"] = exc.challenge

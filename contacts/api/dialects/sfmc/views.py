@@ -10,7 +10,6 @@ from django.http import Http404
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import set_rollback
 
 from contacts.api.auth import AccessTokenAuthentication
 from contacts.api.base import DialectAPIView
@@ -58,10 +57,8 @@ class SfmcAPIView(DialectAPIView):
 
     def handle_dialect_exception(self, exc: BaseException, context: dict) -> Response:
         if isinstance(exc, SfmcRequestError):
-            set_rollback()
             return Response(error_body(exc.message, exc.errorcode), status=exc.status)
         if isinstance(exc, ContactOperationFailed):
-            set_rollback()
             return Response(serializers.failed_operation_body(exc.request, exc.violations), status=exc.status)
         return super().handle_dialect_exception(exc, context)
 

@@ -6,6 +6,7 @@ that check who is asking (the import admin's downloads), never through a web ser
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -91,3 +92,15 @@ def check_private_files_root(app_configs: Any = None, **kwargs: Any) -> list[che
             )
         )
     return errors
+
+
+def walk_files(storage: Storage, folder: str) -> Iterator[str]:
+    """Every file under `folder` in `storage`, depth first, in name order; nothing when the folder is missing."""
+    try:
+        folders, files = storage.listdir(folder)
+    except FileNotFoundError:
+        return
+    for name in sorted(files):
+        yield f"{folder}/{name}"
+    for name in sorted(folders):
+        yield from walk_files(storage, f"{folder}/{name}")

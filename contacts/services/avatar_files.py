@@ -9,7 +9,6 @@ than a grace period: a younger file may belong to an upload whose transaction ha
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,6 +16,7 @@ from django.core.files.storage import Storage, default_storage
 from django.utils import timezone
 
 from contacts.models import Contact
+from contacts.storage import walk_files
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def purge_orphan_avatars(
     now = now or timezone.now()
     report = OrphanReport(dry_run=dry_run)
     batch: list[str] = []
-    for name in _files(storage, AVATAR_FOLDER):
+    for name in walk_files(storage, AVATAR_FOLDER):
         batch.append(name)
         if len(batch) == _BATCH:
             _purge_batch(storage, batch, now - older_than, report)
@@ -64,18 +64,6 @@ def purge_orphan_avatars(
         extra={"scanned": report.scanned, "removed": report.removed, "failed": report.failed, "dry_run": dry_run},
     )
     return report
-
-
-def _files(storage: Storage, folder: str) -> Iterator[str]:
-    """Every file under `folder`, depth first (`avatars/<organization id>/<name>` today; any depth is walked)."""
-    try:
-        folders, files = storage.listdir(folder)
-    except FileNotFoundError:
-        return
-    for name in sorted(files):
-        yield f"{folder}/{name}"
-    for sub in sorted(folders):
-        yield from _files(storage, f"{folder}/{sub}")
 
 
 def _purge_batch(storage: Storage, names: list[str], cutoff: datetime, report: OrphanReport) -> None:

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from contacts.errors import ValidationFailed
 from contacts.models.imports import ImportJob, ImportStatus, private_file_token
+from contacts.storage import walk_files
 
 logger = logging.getLogger(__name__)
 
@@ -167,7 +168,7 @@ def _expired_jobs(cutoff: datetime) -> list[tuple[int, list[str]]]:
 
 def _orphans(storage: Storage, now: datetime) -> Iterator[str]:
     # Listed before the referenced names are read: a job created meanwhile has a new file, inside the grace period.
-    stored = list(_walk(storage, IMPORTS_FOLDER))
+    stored = list(walk_files(storage, IMPORTS_FOLDER))
     referenced = {name for pair in ImportJob.objects.values_list("file", "error_report").iterator() for name in pair}
     for name in stored:
         if name in referenced:
@@ -178,14 +179,3 @@ def _orphans(storage: Storage, now: datetime) -> Iterator[str]:
             continue
         if modified < now - ORPHAN_GRACE:
             yield name
-
-
-def _walk(storage: Storage, folder: str) -> Iterator[str]:
-    try:
-        folders, files = storage.listdir(folder)
-    except FileNotFoundError:
-        return
-    for name in sorted(files):
-        yield f"{folder}/{name}"
-    for name in sorted(folders):
-        yield from _walk(storage, f"{folder}/{name}")

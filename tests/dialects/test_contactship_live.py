@@ -17,6 +17,8 @@ import requests
 from contacts.models import Contact, CustomField
 
 FIXTURES = Path(__file__).parent / "fixtures" / "contactship"
+# The contract's client scripts, kept once with every vendor example (tests/test_contract_examples.py runs them too).
+CONTRACT_EXAMPLES = Path(__file__).parent.parent / "fixtures" / "contract_examples"
 CONTRACT_BASE_URL = "https://api.contactship.ai"
 CONTRACT_KEY = "your-api-key"
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -26,7 +28,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def contract_example(name: str, base_url: str, key: str, tmp_path: Path) -> Path:
     """The example exactly as the contract prints it, pointed at this server with a real key."""
-    source = (FIXTURES / name).read_text(encoding="utf-8")
+    source = (CONTRACT_EXAMPLES / name).read_text(encoding="utf-8")
     assert CONTRACT_BASE_URL in source and CONTRACT_KEY in source
     script = tmp_path / name.removesuffix(".txt")
     script.write_text(source.replace(CONTRACT_BASE_URL, base_url).replace(CONTRACT_KEY, key), encoding="utf-8")
@@ -34,7 +36,9 @@ def contract_example(name: str, base_url: str, key: str, tmp_path: Path) -> Path
 
 
 def test_the_contract_python_requests_example_creates_the_contact(live_server, api_key, organization, tmp_path):
-    script = contract_example("create_contact_example.py.txt", f"{live_server.url}/contactship", api_key[1], tmp_path)
+    script = contract_example(
+        "contactship_create_contact.py.txt", f"{live_server.url}/contactship", api_key[1], tmp_path
+    )
 
     result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60, check=False)
 
@@ -53,7 +57,7 @@ def test_the_contract_python_requests_example_creates_the_contact(live_server, a
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed, so the JavaScript example cannot run")
 def test_the_contract_javascript_fetch_example_creates_the_contact(live_server, api_key, organization, tmp_path):
-    script = contract_example("create_contact_example.js", f"{live_server.url}/contactship", api_key[1], tmp_path)
+    script = contract_example("contactship_create_contact.js", f"{live_server.url}/contactship", api_key[1], tmp_path)
 
     result = subprocess.run(["node", str(script)], capture_output=True, text=True, timeout=60, check=False)
 

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.template.response import TemplateResponse
@@ -19,14 +20,19 @@ from contacts.services import bulk
 
 
 class _TargetForm(forms.Form):
+    """The target of a bulk action; `arguments()` are the positional and keyword arguments of its service call
+    after the contacts (by default the fields' values, in order)."""
+
     def __init__(self, *args: Any, request: HttpRequest, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for name, field in self.fields.items():
+        for field in self.fields.values():
             if isinstance(field, forms.ModelChoiceField):
                 scoped = scope_choices(request, field.queryset.model, field.queryset)
                 if scoped is not None:
                     field.queryset = scoped
-            del name
+
+    def arguments(self) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        return tuple(self.cleaned_data[name] for name in self.fields), {}
 
 
 class TagForm(_TargetForm):
@@ -38,10 +44,8 @@ class GroupForm(_TargetForm):
 
 
 class AssignForm(_TargetForm):
-    from django.contrib.auth import get_user_model as _get_user_model
-
     assigned_user = forms.ModelChoiceField(
-        queryset=_get_user_model().objects.filter(is_active=True).order_by("username"), required=False
+        queryset=get_user_model().objects.filter(is_active=True).order_by("username"), required=False
     )
     team = forms.ModelChoiceField(queryset=Team.objects.order_by("name"), required=False)
 
@@ -51,6 +55,9 @@ class AssignForm(_TargetForm):
             raise forms.ValidationError("Choose a user, a team or both.")
         return cleaned
 
+    def arguments(self) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        return (), {"user": self.cleaned_data.get("assigned_user"), "team": self.cleaned_data.get("team")}
+
 
 def _intermediate(
     modeladmin: admin.ModelAdmin,
@@ -58,13 +65,15 @@ def _intermediate(
     queryset: QuerySet,
     form_class: type[_TargetForm],
     title: str,
-    apply,
+    service: str,
 ) -> HttpResponse | None:
     if "apply" in request.POST:
         form = form_class(request.POST, request=request)
         if form.is_valid():
             try:
-                count = apply(list(queryset), form.cleaned_data)
+                # Looked up on `bulk` at each call, so a service patched in a test is the one called.
+                args, kwargs = form.arguments()
+                count = getattr(bulk, service)(list(queryset), *args, **kwargs, actor=request.user)
             except ContactsError as exc:
                 modeladmin.message_user(request, exc.message, messages.ERROR)
                 return None
@@ -87,52 +96,30 @@ def _intermediate(
     return TemplateResponse(request, "admin/contacts/bulk_action.html", context)
 
 
-@admin.action(description="Add a tag to selected contacts", permissions=["change"])
-def add_tag(modeladmin, request, queryset):
-    return _intermediate(
-        modeladmin, request, queryset, TagForm, "Add tag", lambda contacts, data: bulk.add_tag(contacts, data["tag"])
-    )
+def _targeted_action(name: str, description: str, form_class: type[_TargetForm], title: str, service: str):
+    """An admin action that asks for its target on the intermediate page, then calls `bulk.<service>` with the
+    form's arguments, as the staff user."""
+
+    def action(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return _intermediate(modeladmin, request, queryset, form_class, title, service)
+
+    action.__name__ = action.__qualname__ = name
+    return admin.action(description=description, permissions=["change"])(action)
 
 
-@admin.action(description="Remove a tag from selected contacts", permissions=["change"])
-def remove_tag(modeladmin, request, queryset):
-    return _intermediate(
-        modeladmin,
-        request,
-        queryset,
-        TagForm,
-        "Remove tag",
-        lambda contacts, data: bulk.remove_tag(contacts, data["tag"]),
-    )
-
-
-@admin.action(description="Add selected contacts to a group", permissions=["change"])
-def add_to_group(modeladmin, request, queryset):
-    return _intermediate(
-        modeladmin,
-        request,
-        queryset,
-        GroupForm,
-        "Add to group",
-        lambda contacts, data: bulk.add_to_group(contacts, data["group"]),
-    )
-
-
-@admin.action(description="Assign selected contacts to a user or team", permissions=["change"])
-def assign(modeladmin, request, queryset):
-    return _intermediate(
-        modeladmin,
-        request,
-        queryset,
-        AssignForm,
-        "Assign",
-        lambda contacts, data: bulk.assign_contacts(contacts, user=data.get("assigned_user"), team=data.get("team")),
-    )
+add_tag = _targeted_action("add_tag", "Add a tag to selected contacts", TagForm, "Add tag", "add_tag")
+remove_tag = _targeted_action("remove_tag", "Remove a tag from selected contacts", TagForm, "Remove tag", "remove_tag")
+add_to_group = _targeted_action(
+    "add_to_group", "Add selected contacts to a group", GroupForm, "Add to group", "add_to_group"
+)
+assign = _targeted_action(
+    "assign", "Assign selected contacts to a user or team", AssignForm, "Assign", "assign_contacts"
+)
 
 
 @admin.action(description="Mark selected contacts as favorite", permissions=["change"])
 def mark_favorite(modeladmin, request, queryset):
-    count = bulk.set_favorite(queryset, True)
+    count = bulk.set_favorite(queryset, True, actor=request.user)
     modeladmin.message_user(request, f"Marked {count} contact(s) as favorite.", messages.SUCCESS)
 
 

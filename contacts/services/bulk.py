@@ -1,4 +1,7 @@
-"""Changes applied to many contacts at once (admin bulk actions). Each keeps to one organization's rows."""
+"""Changes applied to many contacts at once (admin bulk actions). Each keeps to one organization's rows.
+
+Each write reports the contacts it changed through `record_change`, once per organization it touches (the hook's
+unit is one organization), inside its transaction. Tagging and grouping live in tagging.py and are re-exported."""
 
 from __future__ import annotations
 
@@ -8,7 +11,8 @@ from typing import Any
 from django.db import transaction
 
 from contacts.errors import UnknownReference
-from contacts.models import Contact, ContactGroup, Tag, Team
+from contacts.models import Contact, Team
+from contacts.services.changes import ChangeKind, record_change
 from contacts.services.contacts import lock_contact_ids
 from contacts.services.tagging import add_tag, add_to_group, remove_tag
 
@@ -16,7 +20,9 @@ __all__ = ["add_tag", "add_to_group", "assign_contacts", "remove_tag", "set_favo
 
 
 @transaction.atomic
-def assign_contacts(contacts: Iterable[Contact], *, user: Any = None, team: Team | None = None) -> int:
+def assign_contacts(
+    contacts: Iterable[Contact], *, user: Any = None, team: Team | None = None, actor: Any = None
+) -> int:
     """Assign `contacts` to `user` and/or `team`; both must belong to each contact's organization."""
     contacts = list(contacts)
     org_ids = {contact.organization_id for contact in contacts}
@@ -33,24 +39,21 @@ def assign_contacts(contacts: Iterable[Contact], *, user: Any = None, team: Team
         changes["team"] = team
     if not changes:
         return 0
-    return Contact.objects.filter(pk__in=_locked_ids(contacts)).update(**changes)
+    return _update(contacts, ChangeKind.ASSIGNED, changes, actor)
 
 
 @transaction.atomic
-def set_favorite(contacts: Iterable[Contact], value: bool = True) -> int:
-    return Contact.objects.filter(pk__in=_locked_ids(list(contacts))).update(is_favorite=value)
+def set_favorite(contacts: Iterable[Contact], value: bool = True, *, actor: Any = None) -> int:
+    """Mark `contacts` as favorite (or not, with `value=False`); returns how many were written."""
+    return _update(list(contacts), ChangeKind.UPDATED, {"is_favorite": value}, actor)
 
 
-def _locked_ids(contacts: list[Contact]) -> list[int]:
-    """Row-lock the contacts in ascending id order per organization (the order every write path uses)."""
-    ids: list[int] = []
+def _update(contacts: list[Contact], kind: ChangeKind, changes: dict[str, Any], actor: Any) -> int:
+    """Row-lock the contacts in ascending id order per organization (the order every write path uses), write
+    `changes` to them and report the ids written."""
+    count = 0
     for organization_id in sorted({contact.organization_id for contact in contacts}):
-        ids += lock_contact_ids(organization_id, (c.pk for c in contacts if c.organization_id == organization_id))
-    return ids
-
-
-def tag_or_group_in_org(model: type[Tag] | type[ContactGroup], pk: Any, organization_ids: set[int]) -> Any:
-    obj = model.objects.filter(pk=pk, organization_id__in=organization_ids).first()
-    if obj is None:
-        raise UnknownReference(model._meta.model_name, f"Unknown {model._meta.verbose_name}")
-    return obj
+        ids = lock_contact_ids(organization_id, (c.pk for c in contacts if c.organization_id == organization_id))
+        count += Contact.objects.filter(pk__in=ids).update(**changes)
+        record_change(kind, organization_id=organization_id, contact_ids=ids, actor=actor)
+    return count

@@ -1,52 +1,60 @@
 """Tagging and grouping many contacts at once (the admin's bulk actions). Each keeps to the tag's or group's
-organization: contacts of another one are skipped, never linked."""
+organization: contacts of another one are skipped, never linked. Each reports the contacts it linked or unlinked
+through `record_change`, once, inside its transaction; a call that links nothing reports nothing."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.db import transaction
 
 from contacts.models import Contact, ContactGroup, Tag
+from contacts.services.changes import ChangeKind, record_change
 from contacts.services.contacts import lock_contact_ids
 from contacts.services.dashboard import invalidate_dashboard
 
 
-def add_tag(contacts: Iterable[Contact], tag: Tag) -> int:
+def add_tag(contacts: Iterable[Contact], tag: Tag, *, actor: Any = None) -> int:
     """Tag every contact in `contacts` of the tag's organization; returns how many were newly tagged."""
-    through = Contact.tags.through
     with transaction.atomic():
-        ids = _locked_ids(contacts, tag.organization_id)
-        already = set(through.objects.filter(tag=tag, contact_id__in=ids).values_list("contact_id", flat=True))
-        rows = [through(contact_id=pk, tag_id=tag.pk) for pk in ids if pk not in already]
-        through.objects.bulk_create(rows, ignore_conflicts=True)
+        ids = _link(Contact.tags.through, "tag_id", _locked_ids(contacts, tag.organization_id), tag.pk)
+        record_change(ChangeKind.TAGGED, organization_id=tag.organization_id, contact_ids=ids, actor=actor)
     # bulk_create sends no m2m_changed signal, so the dashboard's top tags are refreshed here.
     invalidate_dashboard(tag.organization_id)
-    return len(rows)
+    return len(ids)
 
 
-def remove_tag(contacts: Iterable[Contact], tag: Tag) -> int:
+def remove_tag(contacts: Iterable[Contact], tag: Tag, *, actor: Any = None) -> int:
     """Untag every contact in `contacts` of the tag's organization; returns how many lost the tag."""
     with transaction.atomic():
-        ids = _locked_ids(contacts, tag.organization_id)
-        deleted, _ = Contact.tags.through.objects.filter(tag=tag, contact_id__in=ids).delete()
+        links = Contact.tags.through.objects.filter(tag=tag, contact_id__in=_locked_ids(contacts, tag.organization_id))
+        ids = sorted(links.values_list("contact_id", flat=True))
+        links.filter(contact_id__in=ids).delete()
+        record_change(ChangeKind.UNTAGGED, organization_id=tag.organization_id, contact_ids=ids, actor=actor)
     invalidate_dashboard(tag.organization_id)
-    return deleted
+    return len(ids)
 
 
-def add_to_group(contacts: Iterable[Contact], group: ContactGroup) -> int:
+def add_to_group(contacts: Iterable[Contact], group: ContactGroup, *, actor: Any = None) -> int:
     """Add every contact in `contacts` of the group's organization to it; returns how many joined."""
-    through = Contact.groups.through
     with transaction.atomic():
-        ids = _locked_ids(contacts, group.organization_id)
-        already = set(
-            through.objects.filter(contactgroup=group, contact_id__in=ids).values_list("contact_id", flat=True)
-        )
-        rows = [through(contact_id=pk, contactgroup_id=group.pk) for pk in ids if pk not in already]
-        through.objects.bulk_create(rows, ignore_conflicts=True)
-    return len(rows)
+        locked = _locked_ids(contacts, group.organization_id)
+        ids = _link(Contact.groups.through, "contactgroup_id", locked, group.pk)
+        record_change(ChangeKind.GROUPED, organization_id=group.organization_id, contact_ids=ids, actor=actor)
+    return len(ids)
 
 
 def _locked_ids(contacts: Iterable[Contact], organization_id: int) -> list[int]:
     # Contact rows before link rows, in ascending id: the lock order of every write path.
     return lock_contact_ids(organization_id, (c.pk for c in contacts if c.organization_id == organization_id))
+
+
+def _link(through: type, target: str, contact_ids: list[int], target_id: int) -> list[int]:
+    """Link the locked contacts not yet linked to `target_id`; returns the ids newly linked, ascending."""
+    already = set(
+        through.objects.filter(contact_id__in=contact_ids, **{target: target_id}).values_list("contact_id", flat=True)
+    )
+    ids = [pk for pk in contact_ids if pk not in already]
+    through.objects.bulk_create([through(contact_id=pk, **{target: target_id}) for pk in ids], ignore_conflicts=True)
+    return ids

@@ -7,7 +7,7 @@ an accepted row is committed with its batch.
 
 from __future__ import annotations
 
-from typing import IO
+from typing import IO, Any
 
 from contacts.errors import ValidationFailed
 from contacts.models import Organization
@@ -32,6 +32,7 @@ class ContactImporter:
         *,
         error_report: IO[str] | None = None,
         progress: ProgressCallback | None = None,
+        actor: Any = None,
     ) -> None:
         if options.mode not in ImportMode.values:
             raise ValidationFailed("mode", f"Unknown mode {options.mode!r}; expected one of create, update, upsert")
@@ -50,7 +51,7 @@ class ContactImporter:
         self.result = ImportResult(mapping=dict(self.mapping), dry_run=options.dry_run)
         self.report = ErrorReport(error_report, source.header, self.mapping) if error_report is not None else None
         self.progress = progress
-        self.writer = BatchWriter(organization, options, self.result, self._reject)
+        self.writer = BatchWriter(organization, options, self.result, self._reject, actor=actor)
         self.cleaner = RowCleaner(organization, source, options, self.mapping, self.definitions)
 
     def run(self) -> ImportResult:
@@ -94,14 +95,16 @@ def import_contacts(
     *,
     error_report: IO[str] | None = None,
     progress: ProgressCallback | None = None,
+    actor: Any = None,
 ) -> ImportResult:
     """Import the CSV file `binary` into `organization`; rejected rows go to `error_report` (a text stream).
+    Every batch written is reported through `record_change` with `actor` (see writer.py).
 
     Raises `ValidationFailed` before writing anything when the file or the mapping cannot be used.
     """
     options = options or ImportOptions()
     source = open_csv(binary, encoding=options.encoding, delimiter=options.delimiter)
-    importer = ContactImporter(organization, source, options, error_report=error_report, progress=progress)
+    importer = ContactImporter(organization, source, options, error_report=error_report, progress=progress, actor=actor)
     return importer.run()
 
 

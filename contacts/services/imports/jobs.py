@@ -91,8 +91,9 @@ def enqueue_import_job(job: ImportJob, queue: JobQueue | None = None) -> None:
 
 
 def run_import_job(job_id: int) -> ImportJob:
-    """Run a stored job to completion, recording progress after every batch. Idempotent once finished."""
-    job = ImportJob.objects.select_related("organization").get(pk=job_id)
+    """Run a stored job to completion, recording progress after every batch, as the user who created it (the
+    `actor` its writes report). Idempotent once finished."""
+    job = ImportJob.objects.select_related("organization", "created_by").get(pk=job_id)
     if job.is_finished:
         return job
     import_runs.mark_running(job)
@@ -121,7 +122,9 @@ def run_import_job(job_id: int) -> ImportJob:
     with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as report:
         try:
             with job.file.open("rb") as binary:
-                result = import_contacts(job.organization, binary, options, error_report=report, progress=progress)
+                result = import_contacts(
+                    job.organization, binary, options, error_report=report, progress=progress, actor=job.created_by
+                )
         except ValidationFailed as exc:
             job.refresh_from_db()  # the counts its batches reached, not the ones it started with
             return _finish(job, ImportStatus.FAILED, exc.message)

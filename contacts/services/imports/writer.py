@@ -1,6 +1,11 @@
 """Writing a matched batch: one transaction per batch, new contacts by COPY on PostgreSQL (bulk_create elsewhere),
 changed contacts by bulk_update, tag and group links added; a batch that collides with a concurrent writer is
 redone row by row, so only the rows that collide are rejected.
+
+Each batch reports the contacts it created or changed through `record_change`, once, inside the batch's
+transaction, as `ChangeKind.IMPORTED` (one kind for both: a batch is one write, and an upsert's batch mixes
+creates and updates). The ids are the contacts written, ascending; unchanged and rejected rows are not among them,
+and a dry run reports nothing.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from django.utils import timezone
 
 from contacts.models import Contact, ContactSource
 from contacts.services import pg_copy
+from contacts.services.changes import ChangeKind, record_change
 from contacts.services.contacts import UNIQUE_FIELDS
 from contacts.services.imports.cleaning import CleanedRow
 from contacts.services.imports.matching import BatchMatcher, BatchStep
@@ -31,6 +37,9 @@ ANALYZE_ROWS = 10_000
 @dataclass(eq=False)
 class BatchWriter(BatchStep):
     """Writes the batches of one import into one organization, counting what it does in `result`."""
+
+    # Who the import runs for (the user who started the job), reported with every batch.
+    actor: Any = None
 
     def __post_init__(self) -> None:
         self.matcher = BatchMatcher(self.organization, self.options, self.result, self.reject)
@@ -49,9 +58,13 @@ class BatchWriter(BatchStep):
                 # down as it went.
                 with connection.cursor() as cursor:
                     cursor.execute("SET LOCAL enable_seqscan = off")
-            self._write_checked_batch(batch)
+            written = self._write_checked_batch(batch)
+            record_change(
+                ChangeKind.IMPORTED, organization_id=self.organization.pk, contact_ids=sorted(written), actor=self.actor
+            )
 
-    def _write_checked_batch(self, batch: list[CleanedRow]) -> None:
+    def _write_checked_batch(self, batch: list[CleanedRow]) -> list[int]:
+        """Write the batch; returns the ids of the contacts created or changed."""
         batch = self.matcher.match(batch)
         creates = [row for row in batch if row.contact is None]
         updates = [row for row in batch if row.contact is not None]
@@ -60,7 +73,7 @@ class BatchWriter(BatchStep):
             self.result.created += len(creates)
             self.result.updated += len(changed)
             self.result.unchanged += len(updates) - len(changed)
-            return
+            return []
         try:
             with transaction.atomic():
                 self._save(creates, changed)
@@ -71,12 +84,12 @@ class BatchWriter(BatchStep):
             changed_rows = {id(row) for row in changed}
             for row in creates:
                 row.contact = None
-            for row in batch:
-                self._save_one(row, id(row) in changed_rows)
-            return
+            saved = (self._save_one(row, id(row) in changed_rows) for row in batch)
+            return [pk for pk in saved if pk is not None]
         self.result.created += len(creates)
         self.result.updated += len(changed)
         self.result.unchanged += len(updates) - len(changed)
+        return [row.contact_id for row in creates] + [row.contact.pk for row in changed]
 
     def _apply_updates(self, rows: list[CleanedRow]) -> list[CleanedRow]:
         """Apply each row to its contact in memory; return the rows that change something."""
@@ -131,7 +144,8 @@ class BatchWriter(BatchStep):
             Contact.objects.bulk_update([row.contact for row in changed], sorted(fields))
         self._link(creates + changed)
 
-    def _save_one(self, row: CleanedRow, is_update: bool) -> None:
+    def _save_one(self, row: CleanedRow, is_update: bool) -> int | None:
+        """Write one row in its own savepoint; returns the id of the contact written, if any."""
         try:
             with transaction.atomic():
                 if row.contact is None:
@@ -145,7 +159,9 @@ class BatchWriter(BatchStep):
                     self.result.updated += 1
                 else:
                     self.result.unchanged += 1
+                    return None
                 self._link([row])
+                return row.contact_id
         except IntegrityError as exc:
             # PostgreSQL names the constraint, SQLite the column (as contacts.services.contacts reads them).
             text = str(exc)
@@ -154,6 +170,7 @@ class BatchWriter(BatchStep):
             )
             label = (field_name or "value").replace("_", " ")
             self.reject(row, field_name, f"A contact with this {label} already exists")
+            return None
 
     def _copy_contacts(self, rows: list[CleanedRow]) -> list[int]:
         """Insert by COPY, with ids taken from the table's sequence first, and return them.

@@ -1,15 +1,6 @@
 import pytest
-from django.test import TestCase
-from rest_framework.test import APIClient
 
-
-class CommittingAPIClient(APIClient):
-    """Runs what a request deferred to its commit (avatar files written, replaced ones deleted) when the request
-    ends, as a real server does; inside a test's transaction the commit itself never comes."""
-
-    def request(self, **kwargs):
-        with TestCase.captureOnCommitCallbacks(execute=True):
-            return super().request(**kwargs)
+from tests.dialects.base import CommittingAPIClient
 
 
 @pytest.fixture

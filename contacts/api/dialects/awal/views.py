@@ -6,7 +6,7 @@ import math
 import uuid
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 from rest_framework import exceptions as drf
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
@@ -36,6 +36,7 @@ from contacts.api.dialects.awal.throttling import (
 from contacts.api.errors import ApiError
 from contacts.errors import NotFound
 from contacts.models import Contact, Scope, SenderNumber
+from contacts.selectors import PhoneMatch, contact_by_pk, organization_contacts, search_contacts
 from contacts.services.contacts import create_contact, delete_contact, update_contact
 
 
@@ -125,15 +126,16 @@ class AwalAPIView(DialectAPIView):
         first_group = (
             Contact.groups.through.objects.filter(contact_id=OuterRef("pk")).order_by("id").values("contactgroup_id")
         )
-        return Contact.objects.filter(organization=self.organization).annotate(
-            **{FIRST_GROUP_ATTRIBUTE: Subquery(first_group[:1])}
-        )
+        # The one group the serializer shows, from a subquery: no query a contact.
+        return organization_contacts(self.organization).annotate(**{FIRST_GROUP_ATTRIBUTE: Subquery(first_group[:1])})
 
     def get_contact(self, contact_id: int) -> Contact:
-        contact = self.contacts().filter(pk=contact_id).first()
-        if contact is None:
-            raise NotFound("id", f"Contact {contact_id} not found")
-        return contact
+        return contact_by_pk(
+            organization=self.organization,
+            pk=contact_id,
+            queryset=self.contacts(),
+            not_found=NotFound("id", f"Contact {contact_id} not found"),
+        )
 
     def envelope(self, message: str, data=None, *, status: int = 200, **extra) -> Response:
         body = {"status": True, "message": message}
@@ -154,14 +156,14 @@ class AwalContactListView(AwalAPIView):
         query.is_valid(raise_exception=True)
         params = query.validated_data
         self.check_sender_number(required=False)
-        contacts = self.contacts().order_by("-created_at", "-id")
-        search = params.get("search", "").strip()
-        if search:
-            matches = Q(name__icontains=search) | Q(full_name__icontains=search) | Q(email__icontains=search)
-            digits = "".join(ch for ch in search if ch in "0123456789")
-            if digits:
-                matches |= Q(phone__contains=digits)
-            contacts = contacts.filter(matches)
+        # Awal's search: the whole term in the name, full name or email, or its digits in the phone.
+        contacts = search_contacts(
+            self.contacts().order_by("-created_at", "-id"),
+            params.get("search", ""),
+            fields=("name", "full_name", "email"),
+            every_word=False,
+            phone=PhoneMatch.DIGITS,
+        )
         page, per_page = params["page"], params["per_page"]
         total = contacts.count()
         rows = contacts[(page - 1) * per_page : page * per_page] if total else []

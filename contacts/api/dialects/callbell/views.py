@@ -6,7 +6,7 @@ import re
 import uuid
 from typing import Any
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import QuerySet
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -23,8 +23,8 @@ from contacts.api.dialects.callbell.serializers import (
 from contacts.api.errors import ApiError
 from contacts.errors import NotFound, ValidationFailed
 from contacts.models import Contact, ContactSource, Organization, Scope, Tag
+from contacts.selectors import contact_by_phone, contact_by_uuid, contacts_with_every_tag, organization_contacts
 from contacts.services.contacts import create_contact, delete_contact, update_contact
-from contacts.services.phones import normalize_phone
 
 PAGE_SIZE = 25
 MAX_PAGE = 999_999_999
@@ -35,7 +35,7 @@ MAX_TAG_FILTERS = 50
 def callbell_contacts(organization: Organization) -> QuerySet[Contact]:
     """The organization's contacts with everything the Contact object renders loaded in two queries."""
     return (
-        Contact.objects.filter(organization=organization)
+        organization_contacts(organization)
         .select_related("assigned_user", "team")
         .prefetch_related("tags")
         .order_by("-created_at", "-id")
@@ -64,15 +64,12 @@ class CallbellAPIView(DialectAPIView):
 
     def get_contact(self, raw_uuid: str, *, for_rendering: bool = True) -> Contact:
         """The organization's contact with this uuid (32 hex digits or dashed); any other is a 404."""
-        try:
-            contact_uuid = uuid.UUID(raw_uuid)
-        except ValueError:
-            raise NotFound(None, "Contact not found") from None
-        contacts = callbell_contacts(self.organization) if for_rendering else self.organization.contacts.all()
-        contact = contacts.filter(uuid=contact_uuid).first()
-        if contact is None:
-            raise NotFound(None, "Contact not found")
-        return contact
+        return contact_by_uuid(
+            organization=self.organization,
+            uuid=raw_uuid,
+            queryset=callbell_contacts(self.organization) if for_rendering else None,
+            not_found=NotFound(None, "Contact not found"),
+        )
 
 
 class CallbellContactListView(CallbellAPIView):
@@ -101,10 +98,8 @@ class CallbellContactListView(CallbellAPIView):
         ]
         if len(tag_names) > MAX_TAG_FILTERS:
             raise ValidationFailed("tags", f"tags accepts at most {MAX_TAG_FILTERS} tags")
-        tagged = Contact.tags.through.objects.filter(contact_id=OuterRef("pk"))
-        for name in tag_names:
-            # Every tag listed must be on the contact.
-            contacts = contacts.filter(Exists(tagged.filter(tag__name__iexact=name)))
+        # Every tag listed must be on the contact.
+        contacts = contacts_with_every_tag(organization=self.organization, names=tag_names, queryset=contacts)
         start = (page - 1) * PAGE_SIZE
         page_of_contacts = contacts[start : start + PAGE_SIZE]
         return Response({"contacts": [self.render_contact(contact) for contact in page_of_contacts]})
@@ -158,10 +153,13 @@ class CallbellContactByPhoneView(CallbellAPIView):
         if request.query_params.get("channel_uuid"):
             # Accepted for compatibility; this project has no channels to narrow the lookup by.
             _uuid_param("channel_uuid", request.query_params["channel_uuid"])
-        phone = normalize_phone(number, default_region=self.organization.default_region, field="number")
-        contact = callbell_contacts(self.organization).filter(phone=phone.e164).first()
-        if contact is None:
-            raise NotFound(None, "Contact not found")
+        contact = contact_by_phone(
+            organization=self.organization,
+            number=number,
+            queryset=callbell_contacts(self.organization),
+            not_found=NotFound(None, "Contact not found"),
+            refuse_unreadable_as="number",
+        )
         return Response({"contact": self.render_contact(contact)})
 
 

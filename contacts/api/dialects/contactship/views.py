@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
@@ -23,10 +22,18 @@ from contacts.api.dialects.contactship.serializers import (
 )
 from contacts.api.errors import ApiError
 from contacts.api.negotiation import AlwaysJSONNegotiation
-from contacts.errors import NotFound, ValidationFailed
+from contacts.errors import NotFound
 from contacts.models import Contact, Scope
+from contacts.selectors import (
+    SHOWN_FULL_NAME,
+    PhoneMatch,
+    contact_by_email,
+    contact_by_phone,
+    contact_by_uuid,
+    organization_contacts,
+    search_contacts,
+)
 from contacts.services.contacts import create_contact, delete_contact, update_contact
-from contacts.services.phones import normalize_phone
 
 IDENTIFIER_TYPES = ("id", "phone_number", "email")
 
@@ -68,17 +75,7 @@ class ContactshipAPIView(DialectAPIView):
 
     def contact_by_id(self, contact_id: str) -> Contact:
         """The key's organization's contact with this uuid; anything else, another tenant's included, is a 404."""
-        try:
-            contact_uuid = uuid.UUID(contact_id)
-        except ValueError:
-            contact_uuid = None
-        contact = (
-            Contact.objects.filter(organization=self.organization, uuid=contact_uuid).first() if contact_uuid else None
-        )
-        if contact is None:
-            raise _not_found(contact_id)
-        contact.organization = self.organization  # already loaded with the key; spares the services a query
-        return contact
+        return contact_by_uuid(organization=self.organization, uuid=contact_id, not_found=_not_found(contact_id))
 
 
 def _validated(serializer_class: type, data: Any, **kwargs: Any) -> Any:
@@ -106,15 +103,16 @@ class ContactshipContactListView(ContactshipAPIView):
         return Response(self.render_contacts(contacts))
 
     def filtered_contacts(self, query: dict) -> QuerySet[Contact]:
-        contacts = Contact.objects.filter(organization=self.organization)
-        if query.get("full_name"):
-            # The rendered full_name falls back to `name` for contacts created elsewhere; the filter matches that.
-            value = query["full_name"]
-            contacts = contacts.filter(Q(full_name__icontains=value) | Q(full_name="", name__icontains=value))
-        if query.get("email"):
-            contacts = contacts.filter(email__icontains=query["email"])
+        contacts = organization_contacts(self.organization)
+        # Each filter is a search of its own field, the whole value a substring; several filters must all match.
+        # The rendered full_name falls back to `name` for contacts created elsewhere; the filter matches that.
+        for name, fields in (("full_name", (SHOWN_FULL_NAME,)), ("email", ("email",))):
+            if query.get(name):
+                contacts = search_contacts(
+                    contacts, query[name], fields=fields, every_word=False, phone=PhoneMatch.NONE
+                )
         if query.get("phone_number"):
-            contacts = contacts.filter(phone__contains=query["phone_number"])
+            contacts = search_contacts(contacts, query["phone_number"], fields=(), phone=PhoneMatch.AS_TYPED)
         return contacts
 
 
@@ -142,20 +140,12 @@ class ContactshipContactDetailView(ContactshipAPIView):
         return Response(self.render_contact(contact))
 
     def contact_by_identifier(self, identifier_type: str, identifier: str) -> Contact:
-        contacts = Contact.objects.filter(organization=self.organization).order_by("created_at", "id")
-        contact = None
+        missing = NotFound(identifier_type, f"Contact with {identifier_type} {identifier} not found")
         if identifier_type == "phone_number":
-            try:
-                phone = normalize_phone(identifier, default_region=self.organization.default_region).e164
-            except ValidationFailed:
-                phone = None  # not a phone number at all, so no contact has it
-            contact = contacts.filter(phone=phone).first() if phone else None
-        elif "\x00" not in identifier:
-            # Emails are not unique: the first contact created with it answers.
-            contact = contacts.filter(email__iexact=identifier.strip()).first()
-        if contact is None:
-            raise NotFound(identifier_type, f"Contact with {identifier_type} {identifier} not found")
-        return contact
+            # Text that is no phone number at all is a number no contact has: a 404, not a 400.
+            return contact_by_phone(organization=self.organization, number=identifier, not_found=missing)
+        # Emails are not unique: the first contact created with it answers.
+        return contact_by_email(organization=self.organization, email=identifier, not_found=missing)
 
     def patch(self, request: Request, identifier: str) -> Response:
         contact = self.contact_by_id(identifier)

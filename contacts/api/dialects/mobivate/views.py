@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from django.db.models import F
@@ -26,9 +25,9 @@ from contacts.api.errors import ApiError
 from contacts.api.negotiation import AlwaysJSONNegotiation
 from contacts.errors import NotFound as ContactNotFound
 from contacts.errors import ValidationFailed
-from contacts.models import Contact, Scope
+from contacts.models import Scope
+from contacts.selectors import contact_by_phone, contact_by_uuid, organization_contacts
 from contacts.services import contacts as contact_services
-from contacts.services import phones
 
 
 class MobivateAPIView(DialectAPIView):
@@ -80,7 +79,7 @@ class MobivateContactListView(MobivateContactCreateMixin, MobivateAPIView):
             column.desc(nulls_last=True) if descending else column.asc(nulls_last=True),
             "-id" if descending else "id",
         ]
-        contacts = Contact.objects.filter(organization=self.organization)
+        contacts = organization_contacts(self.organization)
         total = contacts.count()
         offset, limit = params["offset"], params["limit"]
         page = list(contacts.order_by(*ordering)[offset : offset + limit]) if offset < total else []
@@ -114,7 +113,7 @@ class MobivateContactDetailView(MobivateAPIView):
     required_scopes = {"POST": Scope.CONTACTS_UPDATE, "DELETE": Scope.CONTACTS_DELETE}
 
     def post(self, request: Request, reference: str) -> Response:
-        contact = self._contact_by_id(reference)
+        contact = contact_by_uuid(organization=self.organization, uuid=reference)
         if contact is None:
             raise _unknown_contact_on_update()
         serializer = MobivateContactUpdateSerializer(data=request.data)
@@ -127,26 +126,12 @@ class MobivateContactDetailView(MobivateAPIView):
         return Response({"success": True, "record": MobivateContactSerializer(contact).data})
 
     def delete(self, request: Request, reference: str) -> Response:
-        contact = self._contact_by_msisdn(reference)
-        if contact is None:
-            raise ContactNotFound("msisdn", "Contact not found")
+        # The msisdn is read the way create reads it, so the digits a client created a contact with find it.
+        contact = contact_by_phone(
+            organization=self.organization, number=reference, not_found=ContactNotFound("msisdn", "Contact not found")
+        )
         contact_services.delete_contact(contact, actor=request.user)
         return Response({"success": True})
-
-    def _contact_by_id(self, reference: str) -> Contact | None:
-        try:
-            contact_uuid = uuid.UUID(reference)
-        except ValueError:
-            return None
-        return Contact.objects.filter(organization=self.organization, uuid=contact_uuid).first()
-
-    def _contact_by_msisdn(self, reference: str) -> Contact | None:
-        # The msisdn is read the way create reads it, so the digits a client created a contact with find it.
-        try:
-            phone = phones.normalize_phone(reference, default_region=self.organization.default_region)
-        except ValidationFailed:
-            return None
-        return Contact.objects.filter(organization=self.organization, phone=phone.e164).first()
 
 
 def _unknown_contact_on_update() -> ValidationFailed:

@@ -1,0 +1,171 @@
+"""The one contact search, for the admin and every dialect that searches: text in some of the contact's fields,
+and a phone number or part of one. What differs between surfaces (which fields, whether each word or the whole
+term must match, how a number is read) is an argument, not another query.
+
+The admin's search, the defaults, is one text expression over the searchable columns (trigram-indexed on
+PostgreSQL, see migration 0004) plus, for anything that reads as a phone number, exact matches of its E.164
+readings and a partial match of its digits (trigram-indexed too, migration 0008).
+
+Case is ignored for every letter on both databases: UPPER() on PostgreSQL, the Unicode-aware UNICODE_UPPER() on
+SQLite, whose own UPPER() folds ASCII only (contacts/db.py)."""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db.models import Case, Expression, F, Func, Q, QuerySet, TextField, Value, When
+from django.db.models.functions import Substr
+from django.db.models.lookups import Contains
+
+from contacts.db import UNICODE_UPPER, UnicodeUpper
+from contacts.errors import ContactsError
+from contacts.services.phones import normalize_phone
+
+SEARCH_ANNOTATION = "search_text"
+SEARCH_COLUMNS = ("name", "full_name", "email", "alias", "contact_key")
+# The `full_name` dialects show (contacts.selectors.full_name): the full name, else the name.
+SHOWN_FULL_NAME = Case(When(full_name="", then=F("name")), default=F("full_name"))
+
+
+class PhoneMatch(enum.Enum):
+    """How a search term finds a phone number."""
+
+    NONE = "none"
+    # The admin's: the E.164 numbers the term reads as in the search's regions, and, for a term that is a number
+    # or part of one (6 digits at least, separators ignored), the numbers containing its digits.
+    READINGS = "readings"
+    # Awal's: whatever digits the term has, in that order, are part of the number.
+    DIGITS = "digits"
+    # Contactship's: the term, a number or part of one already cleaned to digits and a leading "+", is part of
+    # the E.164 number as stored ("+1212" is a prefix, "212456" anywhere).
+    AS_TYPED = "as typed"
+
+
+def search_sql(qualifier: str = "") -> str:
+    """UPPER(name || ' ' || full_name || ' ' || email || ' ' || alias || ' ' || contact_key), NULLs as ''.
+
+    Migration 0004 builds the trigram index from `search_sql()` (unqualified); queries use `SearchText`, the same
+    expression over the table's (or its subquery alias's) columns, which PostgreSQL matches to the index."""
+    prefix = f'"{qualifier}".' if qualifier else ""
+    joined = " || ' ' || ".join(f"COALESCE({prefix}\"{column}\", '')" for column in SEARCH_COLUMNS)
+    return f"UPPER({joined})"
+
+
+class SearchText(Func):
+    """`search_sql()` over column references rather than raw SQL, so Django can requalify the columns when the
+    searched queryset becomes a subquery (`pk__in=...`, `organization__in=....values(...)`), where the contact
+    table is aliased (`U0`): raw SQL naming "contacts_contact" there is an invalid reference (a 500 from the
+    admin's export of a searched list).
+
+    At the top level it compiles to `search_sql(<table>)` exactly (tests/test_exports_admin_search.py holds them
+    equal), which PostgreSQL matches to the trigram index."""
+
+    template = "UPPER(%(expressions)s)"
+    arg_joiner = " || ' ' || "
+    output_field = TextField()
+
+    def __init__(self, columns: Sequence[str | Expression] = SEARCH_COLUMNS) -> None:
+        super().__init__(*(Func(_expression(column), template="COALESCE(%(expressions)s, '')") for column in columns))
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, list]:
+        # No index to match on SQLite; what matters there is that "é" and "É" fold alike, as under UPPER() on
+        # PostgreSQL.
+        return super().as_sql(compiler, connection, template=f"{UNICODE_UPPER}(%(expressions)s)", **extra_context)
+
+
+MIN_PHONE_DIGITS = 6
+_PHONE_SEPARATORS = re.compile(r"[\s\-.()/]")
+_PHONE_FRAGMENT = re.compile(r"\+?[0-9]+")
+
+
+def phone_fragment(term: str) -> str | None:
+    """The part of a stored E.164 number `term` can be, if it reads as one: `(212) 456` → `212456`,
+    `+44 7911` → `+447911`, `0044 7911` → `+447911`; None for anything with letters or under 6 digits."""
+    cleaned = _PHONE_SEPARATORS.sub("", term)
+    if cleaned.startswith("00"):
+        cleaned = "+" + cleaned[2:]
+    if not _PHONE_FRAGMENT.fullmatch(cleaned) or len(cleaned.lstrip("+")) < MIN_PHONE_DIGITS:
+        return None
+    return cleaned
+
+
+def phone_digits() -> Substr:
+    """The stored E.164 number without its "+": what the partial phone search matches, and exactly the expression
+    the trigram index `contact_phone_trgm` is built on (migration 0008). The index being on an expression, not on
+    the column, is deliberate: an index on `phone` itself would also offer `phone = ANY(...)`, and after ANALYZE
+    PostgreSQL picks it over the unique index for the importer's batch lookups (17 s a batch instead of 1 ms)."""
+    return Substr("phone", 2)
+
+
+def phone_candidates(term: str, regions: Iterable[str]) -> set[str]:
+    """The E.164 numbers `term` reads as in any of `regions` (`07911 123456` in GB → `+447911123456`)."""
+    if sum(ch.isdigit() for ch in term) < MIN_PHONE_DIGITS:
+        return set()
+    found = set()
+    for region in regions:
+        try:
+            found.add(normalize_phone(term, default_region=region).e164)
+        except ContactsError:
+            continue
+    return found
+
+
+def search_contacts(
+    queryset: QuerySet,
+    term: str,
+    *,
+    regions: Iterable[str] = (),
+    fields: Sequence[str | Expression] = SEARCH_COLUMNS,
+    every_word: bool = True,
+    phone: PhoneMatch = PhoneMatch.READINGS,
+) -> QuerySet:
+    """The contacts of `queryset` that `term` finds, whatever the case of any letter, on both databases.
+
+    Text: with `every_word`, each word of `term` is in one of `fields` (not necessarily the same one); without
+    it, the whole term is in one of them. A field is a column name or an expression (`SHOWN_FULL_NAME`). Or the
+    phone matches `term` as `phone` says, national numbers read in `regions`. A blank term finds everything."""
+    term = term.strip()
+    if not term:
+        return queryset
+    condition = Q()
+    if fields and every_word:
+        # A word has no space, so it is in the space-joined fields exactly when it is in one of them; and the
+        # joined SEARCH_COLUMNS are what PostgreSQL's trigram index is built on.
+        queryset = queryset.alias(**{SEARCH_ANNOTATION: SearchText(fields)})
+        for word in term.split():
+            # Upper-cased by the database, as the column is: Python's "ß".upper() is "SS", PostgreSQL's is "ß".
+            condition &= Q(**{f"{SEARCH_ANNOTATION}__contains": UnicodeUpper(Value(word, output_field=TextField()))})
+    elif fields:
+        names = {f"{SEARCH_ANNOTATION}_{index}": field for index, field in enumerate(fields)}
+        queryset = queryset.alias(**{name: _expression(field) for name, field in names.items()})
+        condition = Q(*(Q(**{f"{name}__icontains": term}) for name in names), _connector=Q.OR)
+    phone_condition = _phone_condition(term, phone, regions)
+    if phone_condition is not None:
+        condition = phone_condition if not fields else condition | phone_condition
+    return queryset.filter(condition)
+
+
+def _phone_condition(term: str, phone: PhoneMatch, regions: Iterable[str]) -> Q | None:
+    if phone is PhoneMatch.READINGS:
+        condition = None
+        phones = phone_candidates(term, regions)
+        if phones:
+            condition = Q(phone__in=phones)
+        fragment = phone_fragment(term)
+        if fragment:
+            partial = Q(Contains(phone_digits(), fragment.lstrip("+")))
+            condition = partial if condition is None else condition | partial
+        return condition
+    if phone is PhoneMatch.DIGITS:
+        digits = "".join(ch for ch in term if ch in "0123456789")
+        return Q(Contains(phone_digits(), digits)) if digits else None
+    if phone is PhoneMatch.AS_TYPED:
+        return Q(phone__contains=term)
+    return None
+
+
+def _expression(field: str | Expression) -> Expression:
+    return F(field) if isinstance(field, str) else field

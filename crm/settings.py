@@ -8,6 +8,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from contacts.api.registry import throttle_rates as dialect_throttle_rates
 from crm.envfile import load_env_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -176,16 +177,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
-    # Per-credential request rates, one scope per dialect (see contacts/api/throttling.py).
-    "DEFAULT_THROTTLE_RATES": {
-        "mobivate": os.environ.get("THROTTLE_MOBIVATE", "600/min"),
-        "contactship": os.environ.get("THROTTLE_CONTACTSHIP", "600/min"),
-        "callbell": os.environ.get("THROTTLE_CALLBELL", "300/s"),
-        "awal_write": os.environ.get("THROTTLE_AWAL_WRITE", "100/min"),
-        "awal_read": os.environ.get("THROTTLE_AWAL_READ", "200/min"),
-        "sfmc": os.environ.get("THROTTLE_SFMC", "2500/min"),
-        "sfmc_token": os.environ.get("THROTTLE_SFMC_TOKEN", "60/min"),
-    },
+    # Per-credential request rates, the scopes and defaults each dialect declares in the registry
+    # (contacts/api/registry.py, contacts/api/throttling.py): mobivate, contactship, callbell, awal_write,
+    # awal_read, sfmc, sfmc_token. `THROTTLE_<SCOPE>` overrides one (THROTTLE_CALLBELL=100/s).
+    "DEFAULT_THROTTLE_RATES": dialect_throttle_rates(os.environ),
 }
 
 SPECTACULAR_SETTINGS = {

@@ -6,7 +6,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import path, re_path
 from django.views.static import serve
 
-from contacts.api.paths import mount
+from contacts.api import registry
 from crm import views as front
 
 # The admin's "View site" goes to the front page.
@@ -17,12 +17,9 @@ urlpatterns = [
     path("", front.home, name="home"),
     path("healthz", front.healthz, name="healthz"),
     path("admin/", admin.site.urls),
-    # The dialects; `mount` also accepts a doubled slash after the prefix (contacts/api/paths.py).
-    mount("mobivate", "contacts.api.dialects.mobivate.urls"),
-    mount("contactship", "contacts.api.dialects.contactship.urls"),
-    mount("callbell", "contacts.api.dialects.callbell.urls"),
-    mount("awal", "contacts.api.dialects.awal.urls"),
-    mount("sfmc", "contacts.api.dialects.sfmc.urls"),
+    # Every dialect the registry knows (contacts/api/registry.py), each with its catch-all 404; a mount also
+    # accepts a doubled slash after the prefix (contacts/api/paths.py).
+    *registry.mounts(),
 ]
 
 # The only public files are avatars (random names under avatars/). Anything else that might be in MEDIA_ROOT

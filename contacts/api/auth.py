@@ -6,6 +6,9 @@ The HMAC signature scheme lives with the Awal dialect that defines it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
@@ -74,21 +77,23 @@ class AccessTokenAuthentication(BaseAuthentication):
         token = _bearer_token(request)
         if token is None:
             return None
-        try:
-            access = credentials.authenticate_access_token(token)
-        except credentials.InvalidCredential:
-            raise exceptions.AuthenticationFailed("Invalid or expired access token") from None
-        principal = ApiPrincipal(organization=access.organization, credential=access, scopes=frozenset(access.scopes))
-        return principal, access
+        return _authenticated(credentials.authenticate_access_token, token, "Invalid or expired access token")
 
     def authenticate_header(self, request) -> str:
         return bearer_challenge(request, "sfmc")
 
 
-def _principal_for_key(token: str):
+def _principal_for_key(token: str) -> tuple[ApiPrincipal, Any]:
+    return _authenticated(credentials.authenticate_api_key, token, "Invalid, expired or revoked API key")
+
+
+def _authenticated(check: Callable[[str], Any], token: str, refusal: str) -> tuple[ApiPrincipal, Any]:
+    """DRF's `(user, auth)` for the credential `check` finds for `token`: the principal and the credential."""
     try:
-        key = credentials.authenticate_api_key(token)
+        credential = check(token)
     except credentials.InvalidCredential:
-        raise exceptions.AuthenticationFailed("Invalid, expired or revoked API key") from None
-    principal = ApiPrincipal(organization=key.organization, credential=key, scopes=frozenset(key.scopes))
-    return principal, key
+        raise exceptions.AuthenticationFailed(refusal) from None
+    principal = ApiPrincipal(
+        organization=credential.organization, credential=credential, scopes=frozenset(credential.scopes)
+    )
+    return principal, credential

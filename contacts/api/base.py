@@ -1,4 +1,7 @@
-"""The base every dialect view derives from: one error renderer per dialect, scopes per method, throttling."""
+"""The base every dialect view derives from: one error renderer per dialect, scopes per method, throttling.
+
+What a dialect declares once in the registry (`contacts/api/registry.py`: authentication, throttle scope, error
+renderer) is the default of every view in its package; a view sets the attribute itself only to differ."""
 
 from __future__ import annotations
 
@@ -12,7 +15,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from contacts.api.errors import ApiError, describe_exception
+from contacts.api import registry
+from contacts.api.errors import ApiError, DialectError, describe_exception
 from contacts.api.principal import ApiPrincipal
 from contacts.api.storable_text import require_short_query, require_storable
 from contacts.api.throttling import CredentialRateThrottle
@@ -55,16 +59,38 @@ class GuardedParser:
 
 
 class DialectAPIView(APIView):
-    """Subclasses set `authentication_classes`, `throttle_scope`, `required_scopes` and `render_error`."""
+    """Subclasses set `required_scopes`; `authentication_classes`, `throttle_scope` and `render_error` come from
+    the view's dialect (the registry entry of the package it is defined in, or the one `dialect_name` names)."""
 
     permission_classes = [HasRequiredScope]
     throttle_classes = [CredentialRateThrottle]
-    throttle_scope: str | None = None
+    # None: the dialect's (see get_authenticators).
+    authentication_classes: list | None = None
     required_scopes: dict[str, str] = {}
+    # Set only by views defined outside their dialect's package (the shared catch-all, a test's dialect).
+    dialect_name: str | None = None
+
+    @classmethod
+    def dialect(cls) -> registry.Dialect | None:
+        if cls.dialect_name:
+            return registry.get(cls.dialect_name)
+        return registry.for_module(cls.__module__)
+
+    @property
+    def throttle_scope(self) -> str | None:
+        dialect = self.dialect()
+        return dialect.throttle_scope_for(self.request.method) if dialect else None
 
     @property
     def organization(self):
         return self.request.user.organization
+
+    def get_authenticators(self) -> list:
+        classes = self.authentication_classes
+        if classes is None:
+            dialect = self.dialect()
+            classes = dialect.authentication_classes if dialect else []
+        return [authentication() for authentication in classes]
 
     @classmethod
     def as_view(cls, **initkwargs):
@@ -124,12 +150,19 @@ class DialectAPIView(APIView):
         require_short_query(request.query_params)
 
     def render_error(self, error: ApiError) -> Response:
-        raise NotImplementedError
+        dialect = self.dialect()
+        if dialect is None:
+            raise NotImplementedError(f"{type(self).__name__} belongs to no dialect: set render_error")
+        return dialect.render_error(error, self)
 
     def get_exception_handler(self):
         return self.handle_dialect_exception
 
     def handle_dialect_exception(self, exc: BaseException, context: dict) -> Response:
+        """Every failure's answer: a `DialectError` renders itself; anything else is described neutrally and
+        rendered by the dialect. The rollback is `handle_exception`'s, whatever answered."""
+        if isinstance(exc, DialectError):
+            return exc.response(self)
         error = describe_exception(exc)
         response = self.render_error(error)
         if error.retry_after is not None:

@@ -15,10 +15,9 @@ from typing import Any
 from django.core.files.uploadedfile import UploadedFile
 from django.http import QueryDict
 
-from contacts.errors import ValidationFailed
+from contacts.errors import ErrorCode, ValidationFailed
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-UNSTORABLE_CODE = "unstorable_text"
 
 
 def find_unstorable(value: Any) -> str | None:
@@ -45,7 +44,7 @@ def require_storable(value: Any) -> None:
         raise ValidationFailed(
             field,
             f"{field or 'The request body'} must not contain NUL characters or unpaired surrogates",
-            code=UNSTORABLE_CODE,
+            code=ErrorCode.UNSTORABLE_TEXT,
         )
 
 

@@ -13,6 +13,7 @@ from django.core.cache import cache as default_cache
 from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
 
+from contacts.api import registry
 from contacts.api.principal import ApiPrincipal
 
 # Each retry follows a key expiring between two cache calls, which needs a window boundary in between; a few are
@@ -30,8 +31,7 @@ class CredentialRateThrottle(ScopedRateThrottle):
     counted = False
 
     def get_rate(self):
-        # Read at call time (not class creation) so settings overrides apply.
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        return rate_for(self.scope)
 
     def allow_request(self, request, view) -> bool:
         self.scope = getattr(view, self.scope_attr, None)
@@ -95,3 +95,10 @@ class CredentialRateThrottle(ScopedRateThrottle):
     @property
     def remaining(self) -> int:
         return max(0, self.num_requests - self.count)
+
+
+def rate_for(scope: str) -> str | None:
+    """The rate of `scope`: the settings' (where `THROTTLE_<SCOPE>` lands), else the dialect's declared default.
+    Read at call time (not class creation) so settings overrides apply."""
+    rate = api_settings.DEFAULT_THROTTLE_RATES.get(scope)
+    return rate if rate is not None else registry.declared_rate(scope)

@@ -18,7 +18,7 @@ from django.http import HttpRequest
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
-from contacts.api.dialects.awal.errors import AwalError, authentication_failed
+from contacts.api.dialects.awal.errors import CHALLENGE, AwalError, authentication_failed
 from contacts.api.principal import ApiPrincipal
 from contacts.models import HmacClient
 from contacts.services import credentials
@@ -105,4 +105,4 @@ class AwalSignatureAuthentication(BaseAuthentication):
         return principal, client
 
     def authenticate_header(self, request: Request) -> str:
-        return 'HMAC-SHA256 realm="awal"'
+        return CHALLENGE

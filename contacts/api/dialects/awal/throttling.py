@@ -5,16 +5,13 @@ from __future__ import annotations
 import math
 import time
 
-from rest_framework.settings import api_settings
-
-from contacts.api.throttling import CredentialRateThrottle
-
-READ_SCOPE = "awal_read"
-WRITE_SCOPE = "awal_write"
+from contacts.api.dialects import awal
+from contacts.api.throttling import CredentialRateThrottle, rate_for
 
 
 def throttle_scope_for(method: str) -> str:
-    return READ_SCOPE if method in ("GET", "HEAD") else WRITE_SCOPE
+    """`awal_read` for GET and HEAD, `awal_write` for the rest (the registry entry's two scopes)."""
+    return awal.DIALECT.throttle_scope_for(method)
 
 
 class AwalRateThrottle(CredentialRateThrottle):
@@ -37,7 +34,7 @@ class AwalRateThrottle(CredentialRateThrottle):
 def uncounted_rate_limit_headers(scope: str) -> dict[str, str]:
     """Headers for a response that never reached the per-credential counter (failed authentication,
     unknown path): the endpoint's limit, with nothing used."""
-    rate = api_settings.DEFAULT_THROTTLE_RATES.get(scope)
+    rate = rate_for(scope)
     if rate is None:
         return {}
     throttle = AwalRateThrottle()

@@ -6,26 +6,31 @@ Callbell documents only its status codes, so the body and the codes are this pro
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rest_framework.response import Response
 
-from contacts.api.errors import ApiError
+from contacts.api.errors import ApiError, ErrorKind
+
+if TYPE_CHECKING:
+    from contacts.api.base import DialectAPIView
 
 # ApiError.kind → the `code` a Callbell client sees.
-CALLBELL_ERROR_CODES = {
-    "unauthenticated": "unauthorized",
-    "forbidden": "forbidden",
-    "validation": "validation_error",
-    "malformed": "invalid_json",
-    "unknown_reference": "unknown_reference",
-    "not_found": "not_found",
-    "conflict": "conflict",
-    "method_not_allowed": "method_not_allowed",
-    "unsupported_media_type": "unsupported_media_type",
-    "not_acceptable": "not_acceptable",
-    "too_large": "payload_too_large",
-    "throttled": "rate_limited",
-    "internal": "internal_error",
-    "unavailable": "service_unavailable",
+CALLBELL_ERROR_CODES: dict[ErrorKind, str] = {
+    ErrorKind.UNAUTHENTICATED: "unauthorized",
+    ErrorKind.FORBIDDEN: "forbidden",
+    ErrorKind.VALIDATION: "validation_error",
+    ErrorKind.MALFORMED: "invalid_json",
+    ErrorKind.UNKNOWN_REFERENCE: "unknown_reference",
+    ErrorKind.NOT_FOUND: "not_found",
+    ErrorKind.CONFLICT: "conflict",
+    ErrorKind.METHOD_NOT_ALLOWED: "method_not_allowed",
+    ErrorKind.UNSUPPORTED_MEDIA_TYPE: "unsupported_media_type",
+    ErrorKind.NOT_ACCEPTABLE: "not_acceptable",
+    ErrorKind.TOO_LARGE: "payload_too_large",
+    ErrorKind.THROTTLED: "rate_limited",
+    ErrorKind.INTERNAL: "internal_error",
+    ErrorKind.UNAVAILABLE: "service_unavailable",
 }
 
 # The services name canonical fields; Callbell clients know them by the parameter they sent.
@@ -35,11 +40,11 @@ CALLBELL_FIELD_NAMES = {
 }
 
 
-def callbell_error_response(error: ApiError) -> Response:
+def callbell_error_response(error: ApiError, view: DialectAPIView | None = None) -> Response:
     details = error.details or ({error.field: error.message} if error.field else {})
     details = {_callbell_field(field): message for field, message in details.items()}
     message = error.message
-    if error.kind == "conflict" and error.field == "phone":
+    if error.kind == ErrorKind.CONFLICT and error.field == "phone":
         message = "A contact with this identifier already exists"
         details = {"identifier": message}
     body = {

@@ -1,4 +1,7 @@
-from django.urls import path, re_path
+"""Callbell, mounted at `/callbell/` by the registry; every other path is the registry's catch-all, a 404 in
+Callbell's error body."""
+
+from django.urls import re_path
 
 from contacts.api.dialects.callbell import views
 
@@ -15,7 +18,4 @@ urlpatterns = [
         views.CallbellContactDetailView.as_view(),
         name="callbell-contact",
     ),
-    # Last: every other path under /callbell/ is a 404 in Callbell's error body.
-    path("<path:unknown>", views.CallbellNotFoundView.as_view(), name="callbell-not-found"),
-    path("", views.CallbellNotFoundView.as_view()),
 ]

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import re
 from http import HTTPStatus
+from typing import TYPE_CHECKING
 
 from rest_framework.response import Response
 
+from contacts.api.auth import HeaderApiKeyAuthentication
 from contacts.api.errors import ApiError
-from contacts.api.storable_text import UNSTORABLE_CODE
+from contacts.errors import ErrorCode
+
+if TYPE_CHECKING:
+    from contacts.api.base import DialectAPIView
 
 # Services name the canonical fields; Contactship clients know them by the contract's names.
 _LIST_INDEX = re.compile(r"\.(\d+)(?=\.|$)")
@@ -38,7 +43,7 @@ def contactship_message(error: ApiError, *, api_key_sent: bool) -> str:
     if error.status == 429 and error.retry_after is not None:
         return f"Too many requests; retry after {error.retry_after} seconds"
     field = vendor_field_name(error.field)
-    if field and error.status in (400, 422) and error.code != UNSTORABLE_CODE:  # that message names its field
+    if field and error.status in (400, 422) and error.code != ErrorCode.UNSTORABLE_TEXT:  # that message names its field
         return f"{field}: {error.message}"
     return error.message
 
@@ -54,3 +59,8 @@ def contactship_error_response(error: ApiError, *, api_key_sent: bool) -> Respon
         "message": contactship_message(error, api_key_sent=api_key_sent),
     }
     return Response(body, status=error.status)
+
+
+def render_contactship_error(error: ApiError, view: DialectAPIView) -> Response:
+    """The registry's renderer: a 401's message depends on whether the request sent a key at all."""
+    return contactship_error_response(error, api_key_sent=HeaderApiKeyAuthentication.header in view.request.META)

@@ -7,11 +7,15 @@ status codes Mobivate documents (200, 400, 401, 402, 403, 429, 500) plus the HTT
 from __future__ import annotations
 
 from http import HTTPStatus
+from typing import TYPE_CHECKING
 
 from rest_framework.response import Response
 
-from contacts.api.errors import ApiError
+from contacts.api.errors import ApiError, ErrorKind
 from contacts.models import Scope
+
+if TYPE_CHECKING:
+    from contacts.api.base import DialectAPIView
 
 # Mobivate has no 409 or 422: a duplicate or an unknown reference is a bad request like any other.
 _STATUS_OVERRIDES = {409: 400, 422: 400}
@@ -45,26 +49,26 @@ def error_name(status: int) -> str:
 
 def error_message(error: ApiError) -> str:
     """A message in Mobivate's style ("Alias is required", "Msisdn is invalid", "Alias already exists")."""
-    if error.kind == "unavailable":
+    if error.kind == ErrorKind.UNAVAILABLE:
         return "Service temporarily unavailable, retry later"
     if error.status >= 500:
         # Never leak internals; the exception itself is logged by describe_exception.
         return "Internal server error"
-    if error.kind == "conflict":
+    if error.kind == ErrorKind.CONFLICT:
         label = _FIELD_LABELS.get(error.field or "")
         return f"{label} already exists" if label else "Contact already exists"
-    if error.kind == "forbidden" and error.code:
+    if error.kind == ErrorKind.FORBIDDEN and error.code:
         return f"Your API key does not have the {_scope_label(error.code)} permission"
-    if error.kind == "malformed":
+    if error.kind == ErrorKind.MALFORMED:
         return "Request body is not valid JSON"
-    if error.kind == "throttled" and error.retry_after:
+    if error.kind == ErrorKind.THROTTLED and error.retry_after:
         return f"Too many requests, retry after {error.retry_after} seconds"
-    if error.kind in ("validation", "unknown_reference") and error.field:
+    if error.kind in (ErrorKind.VALIDATION, ErrorKind.UNKNOWN_REFERENCE) and error.field:
         return _validation_message(error.field, error.message)
     return error.message or "Request failed"
 
 
-def render_mobivate_error(error: ApiError) -> Response:
+def render_mobivate_error(error: ApiError, view: DialectAPIView | None = None) -> Response:
     status = _STATUS_OVERRIDES.get(error.status, error.status)
     body = {
         "success": False,

@@ -1,4 +1,5 @@
-"""Mobivate routes under /mobivate. A trailing slash is tolerated; anything else is a Mobivate-shaped 404."""
+"""Mobivate routes under /mobivate (mounted by the registry). A trailing slash is tolerated; anything else is the
+registry's catch-all, a Mobivate-shaped 404."""
 
 from django.urls import re_path
 
@@ -6,7 +7,6 @@ from contacts.api.dialects.mobivate.views import (
     MobivateContactCreateView,
     MobivateContactDetailView,
     MobivateContactListView,
-    MobivateNotFoundView,
 )
 
 urlpatterns: list = [
@@ -17,5 +17,4 @@ urlpatterns: list = [
         MobivateContactDetailView.as_view(),
         name="mobivate-contact",
     ),
-    re_path(r"^", MobivateNotFoundView.as_view(), name="mobivate-not-found"),
 ]

@@ -3,10 +3,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from contacts.api.errors import ApiError
+from rest_framework.response import Response
+
+from contacts.api.errors import ApiError, DialectError, ErrorKind
 from contacts.models import Scope
+
+if TYPE_CHECKING:
+    from contacts.api.base import DialectAPIView
 
 NOT_AUTHORIZED = 0
 MALFORMED_REQUEST = 10000
@@ -34,21 +39,30 @@ SCOPE_NAMES = {
 }
 
 
-class SfmcRequestError(Exception):
+class SfmcRequestError(DialectError):
     """A request-level error with an explicit SFMC error code (bad query parameter, missing body field...)."""
 
     def __init__(self, status: int, errorcode: int, message: str) -> None:
         super().__init__(message)
         self.status, self.errorcode, self.message = status, errorcode, message
 
+    def response(self, view: DialectAPIView) -> Response:
+        return Response(error_body(self.message, self.errorcode), status=self.status)
 
-class OAuthError(Exception):
+
+class OAuthError(DialectError):
     """A token endpoint error (RFC 6749 section 5.2); `challenge` is the WWW-Authenticate value of a 401 that
     answers client authentication by header."""
 
     def __init__(self, status: int, error: str, description: str, challenge: str | None = None) -> None:
         super().__init__(description)
         self.status, self.error, self.description, self.challenge = status, error, description, challenge
+
+    def response(self, view: DialectAPIView) -> Response:
+        response = Response(oauth_body(self.error, self.description), status=self.status)
+        if self.challenge:
+            response["WWW-Authenticate"] = self.challenge
+        return response
 
 
 def error_body(message: str, errorcode: int) -> dict[str, Any]:
@@ -86,7 +100,7 @@ def describe_rest_error(error: ApiError) -> tuple[int, dict[str, Any]]:
         return 405, error_body(error.message, METHOD_NOT_ALLOWED)
     if error.status == 415:
         return 415, error_body(f"{error.message.rstrip('.')}; send application/json", UNSUPPORTED_MEDIA_TYPE)
-    if error.kind == "malformed":
+    if error.kind == ErrorKind.MALFORMED:
         return 400, error_body(error.message, MALFORMED_REQUEST)
     if error.status == 413:
         return 413, error_body(error.message, TOO_MANY_VALUES)
@@ -99,6 +113,12 @@ def describe_rest_error(error: ApiError) -> tuple[int, dict[str, Any]]:
         return 500, error_body("An unexpected error occurred", INTERNAL_ERROR)
     # Validation, unknown references and conflicts outside a contact operation: an invalid value.
     return 400 if error.status in (400, 422) else error.status, error_body(error.message, INVALID_PARAMETER)
+
+
+def render_sfmc_error(error: ApiError, view: DialectAPIView | None = None) -> Response:
+    """The registry's renderer: the REST API's body (the token view renders `describe_token_error` itself)."""
+    status, body = describe_rest_error(error)
+    return Response(body, status=status)
 
 
 def describe_token_error(error: ApiError) -> tuple[int, dict[str, Any]]:

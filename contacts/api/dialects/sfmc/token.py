@@ -21,7 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from contacts.api.base import DialectAPIView
-from contacts.api.dialects.sfmc.errors import OAuthError, describe_token_error, oauth_body
+from contacts.api.dialects.sfmc.errors import OAuthError, describe_token_error
 from contacts.api.dialects.sfmc.scopes import UnknownScope, canonical_scopes, scope_text
 from contacts.api.errors import ApiError
 from contacts.services import credentials
@@ -48,7 +48,8 @@ class ClientCredentials:
 
 
 class SfmcTokenView(DialectAPIView):
-    """Client credentials in, a 20-minute Bearer token out (stored only as a digest)."""
+    """Client credentials in, a 20-minute Bearer token out (stored only as a digest). Its errors are OAuth's
+    (an `OAuthError` renders itself; anything else through `describe_token_error`), not the REST API's."""
 
     authentication_classes: list = []
     permission_classes: list = []
@@ -58,14 +59,6 @@ class SfmcTokenView(DialectAPIView):
     def render_error(self, error: ApiError) -> Response:
         status, body = describe_token_error(error)
         return Response(body, status=status)
-
-    def handle_dialect_exception(self, exc: BaseException, context: dict) -> Response:
-        if isinstance(exc, OAuthError):
-            response = Response(oauth_body(exc.error, exc.description), status=exc.status)
-            if exc.challenge:
-                response["WWW-Authenticate"] = exc.challenge
-            return response
-        return super().handle_dialect_exception(exc, context)
 
     def post(self, request: Request) -> Response:
         data = request.data

@@ -1,9 +1,8 @@
-"""Salesforce Marketing Cloud, mounted at `/sfmc/`: the paths SFMC documents, then a catch-all 404.
+"""Salesforce Marketing Cloud, mounted at `/sfmc/` by the registry: the paths SFMC documents (the registry adds
+the catch-all 404 after them).
 
 SFMC's paths are case-insensitive (its Node client lowercases them), and each takes an optional trailing slash.
 """
-
-from django.urls import re_path
 
 from contacts.api.dialects.sfmc import views
 from contacts.api.dialects.sfmc.token import SfmcTokenView
@@ -25,5 +24,4 @@ urlpatterns = [
         views.SfmcAttributeSetDefinitionsView.as_view(),
         name="attribute-set-definitions",
     ),
-    re_path(r"^.*$", views.SfmcNotFoundView.as_view(), name="not-found"),
 ]

@@ -1,0 +1,89 @@
+"""The base of every native API view: API keys as Bearer tokens, scopes per method, per-credential rate limits
+with `RateLimit-*` headers, problem details for every error, and the shared request guards of `DialectAPIView`
+(its own transaction, unstorable text, body size)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from rest_framework.exceptions import NotFound
+from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+
+from contacts.api.auth import BearerApiKeyAuthentication
+from contacts.api.base import DialectAPIView
+from contacts.api.errors import ApiError
+from contacts.api.native.problems import exception_response, problem_response
+from contacts.api.throttling import CredentialRateThrottle
+from contacts.errors import ValidationFailed
+
+THROTTLE_SCOPE = "v1"
+# Used until REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] names a rate for the "v1" scope.
+DEFAULT_RATE = "600/min"
+
+
+class NativeRateThrottle(CredentialRateThrottle):
+    def get_rate(self):
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope) or DEFAULT_RATE
+
+
+class NativeAPIView(DialectAPIView):
+    authentication_classes = [BearerApiKeyAuthentication]
+    parser_classes = [JSONParser]
+    renderer_classes = [JSONRenderer]
+    throttle_classes = [NativeRateThrottle]
+    throttle_scope = THROTTLE_SCOPE
+    # OPTIONS is a 405 like any method a resource does not have.
+    metadata_class = None
+
+    @property
+    def allowed_methods(self) -> list[str]:
+        return [method for method in super().allowed_methods if method != "OPTIONS"]
+
+    @property
+    def actor(self) -> Any:
+        return self.request.user
+
+    def get_throttles(self):
+        # Kept so that `finalize_response` can report the window the request was counted in.
+        self._throttles = super().get_throttles()
+        return self._throttles
+
+    def render_error(self, error: ApiError) -> Response:
+        return problem_response(error)
+
+    def handle_dialect_exception(self, exc: BaseException, context: dict) -> Response:
+        return exception_response(exc)
+
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        for throttle in getattr(self, "_throttles", []):
+            if throttle.counted:
+                # draft-ietf-httpapi-ratelimit-headers: the limit, what is left of it, and seconds until it resets.
+                response["RateLimit-Limit"] = str(throttle.limit)
+                response["RateLimit-Remaining"] = str(throttle.remaining)
+                response["RateLimit-Reset"] = str(math.ceil(throttle.wait()))
+                response["RateLimit-Policy"] = f"{throttle.limit};w={int(throttle.duration)}"
+        return response
+
+    def json_object(self) -> dict[str, Any]:
+        data = self.request.data
+        if not isinstance(data, dict):
+            raise ValidationFailed(None, "The request body must be a JSON object")
+        return data
+
+
+class NativeNotFoundView(NativeAPIView):
+    """Any other path under /api/v1/: a 404 problem, before authentication (the routes are public)."""
+
+    authentication_classes = []
+    permission_classes = []
+    throttle_classes = []
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        raise NotFound("Not found")

@@ -1,0 +1,107 @@
+"""Every error of the native API as an RFC 9457 problem (`application/problem+json`).
+
+`{"type", "title", "status", "detail", "errors": [{"field", "code", "message"}]}`: `type` names the class of
+problem (one per `ApiError.kind`), `detail` says what happened this time, and `errors` lists each input at fault
+(empty when no input is). Field names are the API's own (`branch`, `custom_fields`, a query parameter's name).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import exceptions as drf
+from rest_framework.response import Response
+
+from contacts.api.errors import ApiError, describe_exception
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+TYPE_PREFIX = "urn:crm:problem:"
+
+# ApiError.kind → (type, title).
+PROBLEMS = {
+    "unauthenticated": ("unauthenticated", "Authentication required"),
+    "forbidden": ("forbidden", "Missing permission"),
+    "validation": ("invalid-request", "The request is invalid"),
+    "malformed": ("malformed-request", "The request body is malformed"),
+    "unknown_reference": ("unknown-reference", "The request refers to something that does not exist"),
+    "not_found": ("not-found", "Not found"),
+    "conflict": ("conflict", "A unique value is already taken"),
+    "method_not_allowed": ("method-not-allowed", "Method not allowed"),
+    "unsupported_media_type": ("unsupported-media-type", "Unsupported media type"),
+    "not_acceptable": ("not-acceptable", "Not acceptable"),
+    "too_large": ("too-large", "The request is too large"),
+    "throttled": ("rate-limited", "Too many requests"),
+    "unavailable": ("unavailable", "Service temporarily unavailable"),
+    "internal": ("internal", "Internal server error"),
+    "error": ("error", "Request failed"),
+}
+
+# The code an `errors` entry carries when the error names none.
+DEFAULT_CODES = {
+    "validation": "invalid",
+    "malformed": "malformed",
+    "unknown_reference": "unknown_reference",
+    "conflict": "already_exists",
+    "too_large": "too_large",
+}
+
+
+def problem_response(error: ApiError, errors: list[dict[str, Any]] | None = None) -> Response:
+    kind, title = PROBLEMS.get(error.kind, PROBLEMS["error"])
+    if errors is None:
+        errors = _errors(error)
+    body = {
+        "type": TYPE_PREFIX + kind,
+        "title": title,
+        "status": error.status,
+        "detail": error.message,
+        "errors": errors,
+    }
+    response = Response(body, status=error.status, content_type=PROBLEM_CONTENT_TYPE)
+    if error.retry_after is not None:
+        response["Retry-After"] = str(error.retry_after)
+    if error.auth_header and error.status == 401:
+        response["WWW-Authenticate"] = error.auth_header
+    return response
+
+
+def exception_response(exc: BaseException) -> Response:
+    """The problem for any exception a request raised."""
+    if isinstance(exc, drf.ValidationError):
+        # DRF's own detail keeps each message's code, which `describe_exception` flattens away.
+        errors = list(_drf_errors(exc.detail))
+        first = errors[0] if errors else {"field": None, "message": "Invalid input"}
+        return problem_response(ApiError(400, "validation", first["message"], first["field"]), errors)
+    return problem_response(describe_exception(exc))
+
+
+def _errors(error: ApiError) -> list[dict[str, Any]]:
+    default = DEFAULT_CODES.get(error.kind)
+    if default is None:
+        return []
+    details = error.details or {error.field: error.message}
+    return [
+        {
+            "field": field,
+            "code": (error.code or default) if field == error.field else default,
+            "message": message,
+        }
+        for field, message in details.items()
+    ]
+
+
+def _drf_errors(detail: Any, prefix: str | None = None):
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = None if key == "non_field_errors" else str(key)
+            yield from _drf_errors(value, f"{prefix}.{name}" if prefix and name else (name or prefix))
+    elif isinstance(detail, list):
+        if all(not isinstance(item, (dict, list)) for item in detail):
+            for item in detail:
+                yield {"field": prefix, "code": getattr(item, "code", "invalid"), "message": str(item)}
+        else:
+            for index, item in enumerate(detail):
+                if item:
+                    yield from _drf_errors(item, f"{prefix}[{index}]" if prefix else f"[{index}]")
+    else:
+        yield {"field": prefix, "code": getattr(detail, "code", "invalid"), "message": str(detail)}

@@ -1,0 +1,31 @@
+"""`/api/v1/` routes. A trailing slash is tolerated; any other path is a 404 problem."""
+
+from django.urls import re_path
+
+from contacts.api.native import vocabularies as v
+from contacts.api.native.base import NativeNotFoundView
+from contacts.api.native.contacts import ContactDetailView, ContactListView
+
+urlpatterns: list = [
+    re_path(r"^contacts/?$", ContactListView.as_view(), name="v1-contacts"),
+    re_path(r"^contacts/(?P<contact_id>[^/]+)/?$", ContactDetailView.as_view(), name="v1-contact"),
+]
+
+for prefix, vocabulary in (
+    ("tags", v.TAGS),
+    ("groups", v.GROUPS),
+    ("custom-fields", v.CUSTOM_FIELDS),
+    ("branches", v.BRANCHES),
+    ("teams", v.TEAMS),
+    ("sender-numbers", v.SENDER_NUMBERS),
+):
+    urlpatterns += [
+        re_path(rf"^{prefix}/?$", v.VocabularyListView.as_view(vocabulary=vocabulary), name=f"v1-{prefix}"),
+        re_path(
+            rf"^{prefix}/(?P<entry_id>[^/]+)/?$",
+            v.VocabularyDetailView.as_view(vocabulary=vocabulary),
+            name=f"v1-{prefix}-entry",
+        ),
+    ]
+
+urlpatterns.append(re_path(r"^", NativeNotFoundView.as_view(), name="v1-not-found"))

@@ -1,0 +1,285 @@
+"""Creating, changing and deleting what contacts refer to: tags, groups, custom field definitions, branches, teams
+and sender numbers.
+
+Names are unique per organization (tags whatever their case), and the database is the judge: a duplicate is an
+`IntegrityError` turned into a `Conflict` naming the field, so two concurrent creates of one name end as one row
+and one conflict. Deleting a vocabulary entry that contacts use changes those contacts (their link or their value
+goes), so such a delete locks the contacts first, in ascending id (the lock order of every write path), and reports
+them through `record_change` once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import IntegrityError, models, transaction
+
+from contacts.db import UnicodeLower
+from contacts.errors import Conflict, ValidationFailed
+from contacts.models import (
+    Branch,
+    Contact,
+    ContactGroup,
+    CustomField,
+    CustomFieldType,
+    Organization,
+    SenderNumber,
+    Tag,
+    Team,
+)
+from contacts.services.changes import ChangeKind, record_change
+from contacts.services.contacts import UNSET, lock_contact_ids
+from contacts.services.dashboard import invalidate_dashboard
+from contacts.services.phones import normalize_phone
+
+CHOICE_TYPES = (CustomFieldType.CHOICE, CustomFieldType.MULTICHOICE)
+MAX_CHOICES = 500
+
+
+def _name(field: str, value: Any, max_length: int, *, required: bool = True) -> str:
+    if not isinstance(value, str):
+        raise ValidationFailed(field, f"{field} must be a string")
+    text = value.strip()
+    if required and not text:
+        raise ValidationFailed(field, f"{field} must not be empty")
+    if len(text) > max_length:
+        raise ValidationFailed(field, f"{field} must be at most {max_length} characters")
+    if "\x00" in text:
+        raise ValidationFailed(field, f"{field} contains a NUL character")
+    return text
+
+
+def _saved(obj: models.Model, field: str, message: str) -> Any:
+    """Save `obj`; a unique violation is a `Conflict` on `field`."""
+    try:
+        with transaction.atomic():
+            obj.save()
+    except IntegrityError:
+        raise Conflict(field, message) from None
+    return obj
+
+
+# --- tags ---------------------------------------------------------------------------------------------------------
+
+
+def create_tag(*, organization: Organization, name: str, actor: Any = None) -> Tag:
+    tag = Tag(organization=organization, name=_name("name", name, 100))
+    _ensure_tag_name_free(tag)
+    _saved(tag, "name", f"A tag named {tag.name!r} already exists")
+    invalidate_dashboard(organization.pk)
+    return tag
+
+
+def update_tag(tag: Tag, *, name: Any = UNSET, actor: Any = None) -> Tag:
+    if name is not UNSET:
+        tag.name = _name("name", name, 100)
+        _ensure_tag_name_free(tag)
+    _saved(tag, "name", f"A tag named {tag.name!r} already exists")
+    invalidate_dashboard(tag.organization_id)
+    return tag
+
+
+def _ensure_tag_name_free(tag: Tag) -> None:
+    # The unique index folds case with the database's LOWER(), which on SQLite is ASCII only; this check folds the
+    # way tag lookups do (`resolve_tags`), so "É" and "é" are one tag on both databases.
+    taken = (
+        Tag.objects.annotate(lname=UnicodeLower("name"))
+        .filter(organization_id=tag.organization_id, lname=tag.name.lower())
+        .exclude(pk=tag.pk)
+    )
+    if taken.exists():
+        raise Conflict("name", f"A tag named {tag.name!r} already exists")
+
+
+def delete_tag(tag: Tag, *, actor: Any = None) -> None:
+    with transaction.atomic():
+        ids = _lock_linked(tag.organization_id, Contact.tags.through.objects.filter(tag=tag))
+        tag.delete()
+        record_change(ChangeKind.UNTAGGED, organization_id=tag.organization_id, contact_ids=ids, actor=actor)
+    invalidate_dashboard(tag.organization_id)
+
+
+# --- groups -------------------------------------------------------------------------------------------------------
+
+
+def create_group(*, organization: Organization, name: str, description: str = "", actor: Any = None) -> ContactGroup:
+    group = ContactGroup(
+        organization=organization,
+        name=_name("name", name, 200),
+        description=_name("description", description, 5000, required=False),
+    )
+    return _saved(group, "name", f"A group named {group.name!r} already exists")
+
+
+def update_group(
+    group: ContactGroup, *, name: Any = UNSET, description: Any = UNSET, actor: Any = None
+) -> ContactGroup:
+    if name is not UNSET:
+        group.name = _name("name", name, 200)
+    if description is not UNSET:
+        group.description = _name("description", description if description is not None else "", 5000, required=False)
+    return _saved(group, "name", f"A group named {group.name!r} already exists")
+
+
+def delete_group(group: ContactGroup, *, actor: Any = None) -> None:
+    with transaction.atomic():
+        ids = _lock_linked(group.organization_id, Contact.groups.through.objects.filter(contactgroup=group))
+        group.delete()
+        record_change(ChangeKind.UPDATED, organization_id=group.organization_id, contact_ids=ids, actor=actor)
+
+
+# --- custom field definitions -------------------------------------------------------------------------------------
+
+
+def create_custom_field(
+    *,
+    organization: Organization,
+    key: str,
+    field_type: str = CustomFieldType.TEXT,
+    label: str = "",
+    choices: Iterable[str] | None = None,
+    actor: Any = None,
+) -> CustomField:
+    """Define a custom field. Its key and type are fixed once defined: values already stored were cleaned for it."""
+    key = _name("key", key, 100)
+    if field_type not in CustomFieldType.values:
+        raise ValidationFailed("type", f"Unknown custom field type {field_type!r}; expected one of {_types()}")
+    definition = CustomField(
+        organization=organization,
+        key=key,
+        label=_name("label", label or "", 200, required=False) or key,
+        field_type=field_type,
+        choices=_choices(field_type, choices),
+    )
+    return _saved(definition, "key", f"A custom field with key {key!r} already exists")
+
+
+def update_custom_field(
+    definition: CustomField, *, label: Any = UNSET, choices: Any = UNSET, actor: Any = None
+) -> CustomField:
+    """Change a definition's label or choices. Values stored before a choice was removed are kept as they are."""
+    if label is not UNSET:
+        definition.label = _name("label", label or "", 200, required=False) or definition.key
+    if choices is not UNSET:
+        definition.choices = _choices(definition.field_type, choices)
+    definition.save()
+    return definition
+
+
+def delete_custom_field(definition: CustomField, *, actor: Any = None) -> None:
+    """Delete the definition and its value on every contact that has one."""
+    key = definition.key
+    with transaction.atomic():
+        holders = Contact.objects.filter(organization_id=definition.organization_id, custom_fields__has_key=key)
+        ids = lock_contact_ids(definition.organization_id, holders.values_list("pk", flat=True))
+        contacts = list(Contact.objects.filter(pk__in=ids).only("pk", "custom_fields", "custom_field_order"))
+        for contact in contacts:
+            contact.custom_fields.pop(key, None)
+            contact.custom_field_order = [name for name in contact.custom_field_order if name != key]
+        Contact.objects.bulk_update(contacts, ["custom_fields", "custom_field_order"], batch_size=500)
+        definition.delete()
+        record_change(ChangeKind.UPDATED, organization_id=definition.organization_id, contact_ids=ids, actor=actor)
+
+
+def _types() -> str:
+    return ", ".join(CustomFieldType.values)
+
+
+def _choices(field_type: str, choices: Any) -> list[str]:
+    if field_type not in CHOICE_TYPES:
+        if choices:
+            raise ValidationFailed("choices", f"Only {' and '.join(CHOICE_TYPES)} fields have choices")
+        return []
+    if not isinstance(choices, list) or not choices:
+        raise ValidationFailed("choices", f"A {field_type} field needs a non-empty list of choices")
+    if len(choices) > MAX_CHOICES:
+        raise ValidationFailed("choices", f"A field has at most {MAX_CHOICES} choices")
+    cleaned = [_name("choices", choice, 200) for choice in choices]
+    if len(set(cleaned)) != len(cleaned):
+        raise ValidationFailed("choices", "Each choice must appear once")
+    return cleaned
+
+
+# --- branches and teams -------------------------------------------------------------------------------------------
+
+
+def create_branch(*, organization: Organization, name: str, actor: Any = None) -> Branch:
+    branch = Branch(organization=organization, name=_name("name", name, 200))
+    return _saved(branch, "name", f"A branch named {branch.name!r} already exists")
+
+
+def update_branch(branch: Branch, *, name: Any = UNSET, actor: Any = None) -> Branch:
+    if name is not UNSET:
+        branch.name = _name("name", name, 200)
+    return _saved(branch, "name", f"A branch named {branch.name!r} already exists")
+
+
+def delete_branch(branch: Branch, *, actor: Any = None) -> None:
+    """Delete the branch; its contacts keep existing without one (ON DELETE SET NULL)."""
+    _delete_unassigning(branch, Contact.objects.filter(branch=branch), actor)
+
+
+def create_team(*, organization: Organization, name: str, actor: Any = None) -> Team:
+    team = Team(organization=organization, name=_name("name", name, 200))
+    return _saved(team, "name", f"A team named {team.name!r} already exists")
+
+
+def update_team(team: Team, *, name: Any = UNSET, actor: Any = None) -> Team:
+    if name is not UNSET:
+        team.name = _name("name", name, 200)
+    return _saved(team, "name", f"A team named {team.name!r} already exists")
+
+
+def delete_team(team: Team, *, actor: Any = None) -> None:
+    """Delete the team; its contacts keep existing without one (ON DELETE SET NULL)."""
+    _delete_unassigning(team, Contact.objects.filter(team=team), actor)
+
+
+def _delete_unassigning(obj: Branch | Team, contacts: models.QuerySet, actor: Any) -> None:
+    with transaction.atomic():
+        ids = lock_contact_ids(obj.organization_id, contacts.values_list("pk", flat=True))
+        obj.delete()
+        record_change(ChangeKind.UPDATED, organization_id=obj.organization_id, contact_ids=ids, actor=actor)
+
+
+# --- sender numbers -----------------------------------------------------------------------------------------------
+
+
+def create_sender_number(
+    *, organization: Organization, phone: str, external_id: str, label: str = "", actor: Any = None
+) -> SenderNumber:
+    number = SenderNumber(
+        organization=organization,
+        phone=_sender_phone(organization, phone),
+        external_id=_name("external_id", external_id, 64),
+        label=_name("label", label or "", 200, required=False),
+    )
+    return _saved(number, "external_id", f"A sender number with external_id {number.external_id!r} already exists")
+
+
+def update_sender_number(
+    number: SenderNumber, *, phone: Any = UNSET, external_id: Any = UNSET, label: Any = UNSET, actor: Any = None
+) -> SenderNumber:
+    if phone is not UNSET:
+        number.phone = _sender_phone(number.organization, phone)
+    if external_id is not UNSET:
+        number.external_id = _name("external_id", external_id, 64)
+    if label is not UNSET:
+        number.label = _name("label", label or "", 200, required=False)
+    return _saved(number, "external_id", f"A sender number with external_id {number.external_id!r} already exists")
+
+
+def delete_sender_number(number: SenderNumber, *, actor: Any = None) -> None:
+    number.delete()
+
+
+def _sender_phone(organization: Organization, phone: Any) -> str:
+    if not isinstance(phone, str) or not phone.strip():
+        raise ValidationFailed("phone", "phone must be a non-empty string")
+    return normalize_phone(phone, default_region=organization.default_region, field="phone").e164
+
+
+def _lock_linked(organization_id: int, links: models.QuerySet) -> list[int]:
+    # Contact rows before link rows, in ascending id: the lock order of every write path.
+    return lock_contact_ids(organization_id, links.values_list("contact_id", flat=True))

@@ -1,0 +1,29 @@
+import pytest
+from rest_framework.test import APIClient
+
+from tests.factories import make_api_key
+
+ALL_V1_SCOPES = ["contacts:read", "contacts:create", "contacts:update", "contacts:delete"]
+
+
+@pytest.fixture(autouse=True)
+def _native_urls(settings):
+    settings.ROOT_URLCONF = "tests.native.urls"
+
+
+@pytest.fixture
+def client_for():
+    """An API client authenticated with a new key of `organization` holding `scopes` (all by default)."""
+
+    def make(organization, scopes=None):
+        _, secret = make_api_key(organization, scopes=scopes or ALL_V1_SCOPES)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def api(organization, client_for):
+    return client_for(organization)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from contacts.models import Contact, CustomFieldType, Scope
+from tests.dialects.base import Callbell
 from tests.factories import (
     ContactFactory,
     CustomFieldFactory,
@@ -23,21 +23,15 @@ from tests.matchers import Matches
 
 pytestmark = pytest.mark.django_db
 
-FIXTURES = Path(__file__).parent / "fixtures" / "callbell"
-URL = "/callbell/v1/contacts"
+URL = Callbell.url("/v1/contacts")
+fixture = Callbell.fixture
+error = Callbell.error
+client = Callbell.client_fixture()
 
 
 HEX_UUID = Matches(r"[0-9a-f]{32}")
 TIMESTAMP = Matches(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 ADMIN_HREF = Matches(r"http://testserver/admin/contacts/contact/\d+/change/")
-
-
-def fixture(name: str) -> dict:
-    return json.loads((FIXTURES / name).read_text())
-
-
-def error(status_code: str, message: str, details: dict | None = None) -> dict:
-    return {"error": {"code": status_code, "message": message, "details": details or {}}}
 
 
 def contact_object(contact: Contact, **fields) -> dict:
@@ -100,13 +94,6 @@ def foreign(other_organization):
     team = TeamFactory(organization=other_organization, name="Globex team")
     contact = ContactFactory(organization=other_organization, name="Foreign", phone="+447700900123")
     return {"outsider": outsider, "team": team, "contact": contact}
-
-
-@pytest.fixture
-def client(api_client, api_key):
-    _, secret = api_key
-    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
-    return api_client
 
 
 def post(client, body, path=URL):

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
-from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -15,44 +13,19 @@ from django.utils import timezone
 from contacts.models import Contact, CustomField, CustomFieldType, Scope
 from contacts.services import contacts as contact_services
 from contacts.services.contacts import create_contact
+from tests.dialects.base import Mobivate
 from tests.factories import ContactFactory, CustomFieldFactory, make_api_key
+from tests.matchers import Matches
 
 pytestmark = pytest.mark.django_db
 
-FIXTURES = Path(__file__).parent / "fixtures" / "mobivate"
-BASE = "/mobivate"
+BASE = Mobivate.mount
 
-
-class Matching:
-    """Equal to any string that fully matches `pattern`, so whole bodies can be compared with `==`."""
-
-    def __init__(self, pattern: str) -> None:
-        self.pattern = re.compile(pattern)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, str) and self.pattern.fullmatch(other) is not None
-
-    def __repr__(self) -> str:
-        return f"Matching({self.pattern.pattern!r})"
-
-
-UUID = Matching(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
-CREATED_ON = Matching(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
-
-
-def fixture(name: str):
-    return json.loads((FIXTURES / name).read_text())
-
-
-def error(name: str, status: int, message: str) -> dict:
-    return {"success": False, "error": {"name": name, "statusCode": status, "message": message}}
-
-
-@pytest.fixture
-def client(api_client, api_key):
-    _, secret = api_key
-    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}", HTTP_ACCEPT="application/json")
-    return api_client
+UUID = Matches(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+CREATED_ON = Matches(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
+fixture = Mobivate.fixture
+error = Mobivate.error
+client = Mobivate.client_fixture()
 
 
 def post_json(client, path: str, body) -> object:
@@ -422,9 +395,7 @@ def test_throttled_requests_get_too_many_requests_with_retry_after(client, organ
     response = post_json(client, "/contacts", fixture("create_contact_request.json"))
 
     assert response.status_code == 429
-    assert response.json() == error(
-        "TooManyRequestsError", 429, Matching(r"Too many requests, retry after \d+ seconds")
-    )
+    assert response.json() == error("TooManyRequestsError", 429, Matches(r"Too many requests, retry after \d+ seconds"))
     assert 1 <= int(response["Retry-After"]) <= 60
     assert Contact.objects.count() == 0
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 import pytest
 
 from contacts.models import Contact
-from contacts.models.credentials import ALL_SCOPES
-from contacts.services import credentials
+from tests.dialects.base import Sfmc
 from tests.factories import ContactFactory
 from tests.matchers import Matches
 
@@ -31,27 +30,15 @@ DEFINITION_KEYS = [
 NOT_FOUND = {"message": "Resource not found", "errorcode": 10006, "documentation": ""}
 
 
-def error(message: str, errorcode: int) -> dict:
-    return {"message": message, "errorcode": errorcode, "documentation": ""}
+error = Sfmc.error
+oauth_client = Sfmc.oauth_client_fixture()
+sfmc = Sfmc.client_fixture()
 
 
 def variants(path: str) -> list[str]:
     """The documented spelling, all lower case (fuel-rest), all upper case, and a mixed case."""
     mixed = "".join(char.upper() if index % 2 else char.lower() for index, char in enumerate(path))
     return list(dict.fromkeys([path, path.lower(), path.upper(), mixed]))
-
-
-@pytest.fixture
-def oauth_client(organization):
-    client, _ = credentials.create_oauth_client(organization=organization, name="SFMC", client_id="sfmc", secret="s")
-    return client
-
-
-@pytest.fixture
-def sfmc(api_client, oauth_client):
-    _, raw = credentials.issue_access_token(oauth_client, scopes=list(ALL_SCOPES), scope_text="")
-    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
-    return api_client
 
 
 def email_contact(key: str) -> dict:

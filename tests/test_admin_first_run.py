@@ -48,11 +48,6 @@ def member(organization):
     return make
 
 
-@pytest.fixture
-def superuser_client(db):
-    return client_for(UserFactory(username="root", is_staff=True, is_superuser=True))
-
-
 # -- Branding ---------------------------------------------------------------------------------------------------
 
 

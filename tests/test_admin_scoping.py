@@ -23,20 +23,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def staff(organization):
-    user = UserFactory(username="alice", email="alice@acme.test", is_staff=True)
-    MembershipFactory(user=user, organization=organization, role=Membership.Role.ADMIN)
-    return user
-
-
-@pytest.fixture
-def staff_client(staff):
-    client = Client()
-    client.force_login(staff)
-    return client
-
-
-@pytest.fixture
 def foreign(other_organization):
     """A full set of another organization's rows."""
     tag = TagFactory(organization=other_organization, name="globex-secret-tag")

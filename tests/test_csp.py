@@ -8,8 +8,7 @@ import pytest
 from django.contrib.staticfiles import finders
 from django.test import Client
 
-from contacts.models import Membership
-from tests.factories import ContactFactory, MembershipFactory, TagFactory, UserFactory
+from tests.factories import ContactFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -44,15 +43,6 @@ def inline_content(html: str) -> list[str]:
     for pattern in (INLINE_STYLE_BLOCK, STYLE_ATTRIBUTE, INLINE_SCRIPT, EVENT_HANDLER, JAVASCRIPT_URL):
         found += [match.group(0) for match in pattern.finditer(html)]
     return found
-
-
-@pytest.fixture
-def staff_client(organization):
-    user = UserFactory(username="alice", is_staff=True)
-    MembershipFactory(user=user, organization=organization, role=Membership.Role.ADMIN)
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

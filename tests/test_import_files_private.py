@@ -24,11 +24,12 @@ from django.utils import timezone
 from PIL import Image
 
 import contacts.admin.imports  # noqa: F401 - registers ImportJobAdmin until contacts/admin/__init__ imports it
-from contacts.models import Contact, ImportJob, Membership, Organization
+from contacts.models import Contact, ImportJob, Membership
 from contacts.services.contacts import create_contact
 from contacts.services.import_files import delete_import_jobs
 from contacts.services.imports import create_import_job, run_import_job
 from contacts.storage import check_private_files_root
+from tests.conftest import make_staff
 from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -59,21 +60,15 @@ def job(organization) -> ImportJob:
     return run_import_job(created.pk)
 
 
-def staff_of(organization: Organization, username: str, role: str = Membership.Role.ADMIN):
-    user = UserFactory(username=username, is_staff=True)
-    MembershipFactory(user=user, organization=organization, role=role)
-    return user
-
-
 @pytest.fixture
 def owner_client(client, organization):
-    client.force_login(staff_of(organization, "owner-staff"))
+    client.force_login(make_staff(organization, username="owner-staff"))
     return client
 
 
 @pytest.fixture
 def outsider_client(client, other_organization):
-    client.force_login(staff_of(other_organization, "outsider"))
+    client.force_login(make_staff(other_organization, username="outsider"))
     return client
 
 
@@ -143,9 +138,9 @@ def test_the_upload_waiting_for_its_mapping_is_private_too(owner_client, private
 @pytest.mark.parametrize("who", ["anonymous", "outsider", "owner"])
 def test_the_old_media_urls_give_404_to_everyone(client, job, other_organization, organization, who):
     if who == "outsider":
-        client.force_login(staff_of(other_organization, "outsider"))
+        client.force_login(make_staff(other_organization, username="outsider"))
     elif who == "owner":
-        client.force_login(staff_of(organization, "owner-staff"))
+        client.force_login(make_staff(organization, username="owner-staff"))
 
     assert client.get(f"/media/{job.file.name}").status_code == 404
     assert client.get(f"/media/{job.error_report.name}").status_code == 404
@@ -200,7 +195,7 @@ def test_the_owner_downloads_both_files_with_exact_bytes_and_safe_headers(owner_
 
 
 def test_an_agent_of_the_organization_downloads_the_files(client, job, organization):
-    client.force_login(staff_of(organization, "agent", role=Membership.Role.AGENT))
+    client.force_login(make_staff(organization, username="agent", role=Membership.Role.AGENT))
 
     assert body(client.get(file_url(job))) == CSV
     assert body(client.get(errors_url(job))) == ERRORS

@@ -17,19 +17,6 @@ pytestmark = pytest.mark.django_db
 CSV = b"Mobile,Full Name,Plan,Shoe size\n+12124567890,Juan,pro,42\nbad,Nobody,free,40\n+12124567891,Mary,gold,38\n"
 
 
-@pytest.fixture
-def staff(organization):
-    user = UserFactory(username="staff", is_staff=True)
-    MembershipFactory(user=user, organization=organization, role=Membership.Role.ADMIN)
-    return user
-
-
-@pytest.fixture
-def staff_client(client, staff):
-    client.force_login(staff)
-    return client
-
-
 def upload(client, data: bytes = CSV, **fields):
     form = {"mode": "upsert", "match_on": "phone", "create_missing": "on", "encoding": "", **fields}
     return client.post(

@@ -21,10 +21,9 @@ from django.db import connections
 from django.urls import reverse
 from django.utils import timezone
 
-from contacts.models import Contact, ImportJob, Membership
+from contacts.models import Contact, ImportJob
 from contacts.services import import_runs, imports
 from contacts.services.imports import create_import_job, jobs, run_import_job
-from tests.factories import MembershipFactory, UserFactory
 
 BOOT_ID = Path("/proc/sys/kernel/random/boot_id").read_text().strip() if Path("/proc").exists() else ""
 HOST = socket.gethostname()
@@ -32,14 +31,6 @@ HOST = socket.gethostname()
 
 def people(count: int) -> bytes:
     return ("phone,name\n" + "".join(f"+1212555{index:04d},Person {index}\n" for index in range(count))).encode()
-
-
-@pytest.fixture
-def staff_client(client, organization):
-    user = UserFactory(username="importer", is_staff=True)
-    MembershipFactory(user=user, organization=organization, role=Membership.Role.ADMIN)
-    client.force_login(user)
-    return client
 
 
 def start_import(client, data: bytes):

@@ -21,6 +21,19 @@ from contacts.services import credentials
 SCOPE_CHOICES = [(scope.value, f"{scope.label}  ({scope.value})") for scope in Scope]
 
 
+# When and by whom a credential was made and last used: shown on every kind's change page, never edited.
+_AUDIT_FIELDS = ("last_used_at", "created_by", "created_at")
+
+
+def _change_fields(identifier: str) -> tuple[str, ...]:
+    """A credential's change page; every kind shows the same fields but for what identifies it."""
+    return ("organization", "name", identifier, "scopes", "expires_at", "revoked_at", *_AUDIT_FIELDS)
+
+
+def _readonly_on_change(identifier: str) -> tuple[str, ...]:
+    return (identifier, "last_used_at", "created_at", "created_by", "revoked_at")
+
+
 class CredentialAddForm(forms.ModelForm):
     scopes = forms.MultipleChoiceField(
         choices=SCOPE_CHOICES,
@@ -146,18 +159,8 @@ class ApiKeyAdmin(CredentialAdmin):
     list_display = ("name", "prefix", "scope_labels", "status", "last_used_at", "expires_at", "created_at")
     search_fields = ("name", "prefix")
     add_fields = ["organization", "name", "scopes", "expires_at"]
-    readonly_on_change = ("prefix", "last_used_at", "created_at", "created_by", "revoked_at")
-    fields = (
-        "organization",
-        "name",
-        "prefix",
-        "scopes",
-        "expires_at",
-        "revoked_at",
-        "last_used_at",
-        "created_by",
-        "created_at",
-    )
+    readonly_on_change = _readonly_on_change("prefix")
+    fields = _change_fields("prefix")
     secret_label = "API key"
     identifier_label = "Prefix"
 
@@ -179,47 +182,35 @@ class ApiKeyAdmin(CredentialAdmin):
 
 
 class ClientCredentialAdmin(CredentialAdmin):
-    """HMAC and OAuth clients: identified by a client id, created by `create_client` of the service."""
+    """HMAC and OAuth clients: identified by a client id, created by the service's `create_client`."""
 
     list_display = ("name", "client_id", "status", "last_used_at", "created_at")
     search_fields = ("name", "client_id")
     add_fields = ["organization", "name", "scopes", "expires_at"]
-    readonly_on_change = ("client_id", "last_used_at", "created_at", "created_by", "revoked_at")
-    fields = (
-        "organization",
-        "name",
-        "client_id",
-        "scopes",
-        "expires_at",
-        "revoked_at",
-        "last_used_at",
-        "created_by",
-        "created_at",
-    )
-    create_client = None  # a contacts.services.credentials function
+    readonly_on_change = _readonly_on_change("client_id")
+    fields = _change_fields("client_id")
 
     def identifier(self, obj: HmacClient | OAuthClient) -> str:
         return obj.client_id
 
     def create_credential(self, request, organization, data):
-        client, secret = type(self).create_client(
-            organization=organization, name=data["name"], scopes=data["scopes"], actor=request.user
+        return credentials.create_client(
+            self.model,
+            organization=organization,
+            name=data["name"],
+            scopes=data["scopes"],
+            expires_at=data.get("expires_at"),
+            actor=request.user,
         )
-        if data.get("expires_at"):
-            client.expires_at = data["expires_at"]
-            client.save(update_fields=["expires_at"])
-        return client, secret
 
 
 @admin.register(HmacClient)
 class HmacClientAdmin(ClientCredentialAdmin):
     secret_label = "Signing secret"
     identifier_label = "X-Client-ID"
-    create_client = staticmethod(credentials.create_hmac_client)
 
 
 @admin.register(OAuthClient)
 class OAuthClientAdmin(ClientCredentialAdmin):
     secret_label = "Client secret"
     identifier_label = "client_id"
-    create_client = staticmethod(credentials.create_oauth_client)

@@ -33,7 +33,7 @@ from django.views.decorators.http import require_safe
 from contacts.admin.scoping import OrganizationScopedAdmin, organization_ids
 from contacts.errors import ValidationFailed
 from contacts.models import CustomField, Organization
-from contacts.models.imports import ImportJob, ImportMatchField, ImportMode
+from contacts.models.imports import PROGRESS_FIELDS, ImportJob, ImportMatchField, ImportMode
 from contacts.services.file_kinds import refuse_non_csv
 from contacts.services.import_files import (
     delete_import_jobs,
@@ -119,12 +119,7 @@ class ImportJobAdmin(OrganizationScopedAdmin):
         "mapping",
         "options",
         "status",
-        "total_rows",
-        "processed_rows",
-        "created_count",
-        "updated_count",
-        "unchanged_count",
-        "rejected_count",
+        *PROGRESS_FIELDS,
         "message",
         "created_by",
         "created_at",

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from phonenumber_field.modelfields import PhoneNumberField
 
+from contacts.models.base import Named, unique_per_organization
 from contacts.models.tenancy import Branch, Organization, Team
 
 
@@ -23,36 +24,24 @@ class E164PhoneField(PhoneNumberField):
     default_validators: list = []
 
 
-class Tag(models.Model):
+class Tag(Named):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="tags")
     name = models.CharField(max_length=100)
-    created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
-        ordering = ["name"]
+    class Meta(Named.Meta):
         constraints = [
             # Case-insensitive: "VIP" and "vip" are one tag (Callbell filters tags case-insensitively).
             models.UniqueConstraint("organization", Lower("name"), name="tag_unique_org_lower_name"),
         ]
 
-    def __str__(self) -> str:
-        return self.name
 
-
-class ContactGroup(models.Model):
+class ContactGroup(Named):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="contact_groups")
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
-        ordering = ["name"]
-        constraints = [
-            models.UniqueConstraint(fields=["organization", "name"], name="contactgroup_unique_org_name"),
-        ]
-
-    def __str__(self) -> str:
-        return self.name
+    class Meta(Named.Meta):
+        constraints = unique_per_organization("name", "contactgroup_unique_org_name")
 
 
 class CustomFieldType(models.TextChoices):
@@ -77,9 +66,7 @@ class CustomField(models.Model):
 
     class Meta:
         ordering = ["key"]
-        constraints = [
-            models.UniqueConstraint(fields=["organization", "key"], name="customfield_unique_org_key"),
-        ]
+        constraints = unique_per_organization("key", "customfield_unique_org_key")
 
     def __str__(self) -> str:
         return self.label or self.key

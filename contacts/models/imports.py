@@ -32,6 +32,17 @@ class ImportStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+# The counts a job keeps of its rows, as it runs and when it ends.
+PROGRESS_FIELDS = (
+    "total_rows",
+    "processed_rows",
+    "created_count",
+    "updated_count",
+    "unchanged_count",
+    "rejected_count",
+)
+
+
 def private_file_token() -> str:
     """192 random bits: a stored name says nothing of the file (not its name, job or time) and cannot be guessed."""
     return secrets.token_urlsafe(24)

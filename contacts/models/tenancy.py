@@ -8,12 +8,14 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from contacts.models.base import Named, unique_per_organization
+
 
 def new_public_id() -> str:
     return "org_" + secrets.token_hex(8)
 
 
-class Organization(models.Model):
+class Organization(Named):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True, help_text="Also the Awal workspace (X-Domain).")
     public_id = models.CharField(
@@ -28,13 +30,6 @@ class Organization(models.Model):
         default="US",
         help_text="ISO 3166-1 region used to read national phone numbers, e.g. US, GB, SA.",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class Membership(models.Model):
@@ -57,37 +52,23 @@ class Membership(models.Model):
         return f"{self.user} in {self.organization} ({self.role})"
 
 
-class Team(models.Model):
+class Team(Named):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="teams")
     name = models.CharField(max_length=200)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="crm_teams")
-    created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
-        ordering = ["name"]
-        constraints = [
-            models.UniqueConstraint(fields=["organization", "name"], name="team_unique_org_name"),
-        ]
-
-    def __str__(self) -> str:
-        return self.name
+    class Meta(Named.Meta):
+        constraints = unique_per_organization("name", "team_unique_org_name")
 
 
-class Branch(models.Model):
+class Branch(Named):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="branches")
     name = models.CharField(max_length=200)
-    created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
-        ordering = ["name"]
+    class Meta(Named.Meta):
         verbose_name_plural = "branches"
-        constraints = [
-            models.UniqueConstraint(fields=["organization", "name"], name="branch_unique_org_name"),
-        ]
-
-    def __str__(self) -> str:
-        return self.name
+        constraints = unique_per_organization("name", "branch_unique_org_name")
 
 
 class SenderNumber(models.Model):
@@ -101,9 +82,7 @@ class SenderNumber(models.Model):
 
     class Meta:
         ordering = ["phone"]
-        constraints = [
-            models.UniqueConstraint(fields=["organization", "external_id"], name="sendernumber_unique_org_extid"),
-        ]
+        constraints = unique_per_organization("external_id", "sendernumber_unique_org_extid")
 
     def __str__(self) -> str:
         return f"{self.label or self.phone} ({self.external_id})"

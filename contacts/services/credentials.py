@@ -7,8 +7,8 @@ import hashlib
 import hmac
 import secrets
 import string
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from django.db import transaction
 from django.utils import timezone
@@ -22,6 +22,8 @@ _PREFIX_CHARS = string.ascii_lowercase + string.digits
 ACCESS_TOKEN_LIFETIME = dt.timedelta(minutes=20)
 # How stale last_used_at may get before a request writes it again (saves a write per request).
 LAST_USED_RESOLUTION = dt.timedelta(seconds=60)
+
+ClientT = TypeVar("ClientT", HmacClient, OAuthClient)
 
 
 class InvalidCredential(Exception):
@@ -88,25 +90,44 @@ def revoke(credential: ApiKey | HmacClient | OAuthClient) -> None:
         credential.save(update_fields=["revoked_at"])
 
 
-def create_hmac_client(
+# How each kind of client is made: the prefix and random bytes of a generated client id, and how its secret is kept
+# (HMAC: encrypted, since checking a signature needs it back; OAuth: a digest).
+_CLIENT_KINDS: dict[type, tuple[str, int, Callable[[str], dict[str, str]]]] = {
+    HmacClient: ("hc_", 8, lambda secret: {"secret_encrypted": crypto.encrypt(secret)}),
+    OAuthClient: ("oc_", 12, lambda secret: {"secret_digest": digest(secret)}),
+}
+
+
+def create_client(
+    model: type[ClientT],
     *,
     organization: Organization,
     name: str,
     client_id: str | None = None,
     secret: str | None = None,
     scopes: Iterable[str] = (),
+    expires_at: dt.datetime | None = None,
     actor: Any = None,
-) -> tuple[HmacClient, str]:
+) -> tuple[ClientT, str]:
+    """Create an HMAC or OAuth client (`model`) and return it with its secret, shown this once. Without `scopes`
+    it has every scope; without `client_id` or `secret`, random ones are made."""
+    id_prefix, id_bytes, kept_secret = _CLIENT_KINDS[model]
     secret = secret or secrets.token_urlsafe(32)
-    client = HmacClient.objects.create(
+    client = model.objects.create(
         organization=organization,
         name=name,
-        client_id=client_id or "hc_" + secrets.token_hex(8),
-        secret_encrypted=crypto.encrypt(secret),
+        client_id=client_id or id_prefix + secrets.token_hex(id_bytes),
         scopes=clean_scopes(scopes) if scopes else [scope.value for scope in Scope],
+        expires_at=expires_at,
         created_by=actor if getattr(actor, "pk", None) else None,
+        **kept_secret(secret),
     )
     return client, secret
+
+
+def create_hmac_client(**kwargs: Any) -> tuple[HmacClient, str]:
+    """An HMAC client for Awal's signed requests; the arguments of `create_client`."""
+    return create_client(HmacClient, **kwargs)
 
 
 def get_hmac_client(client_id: str) -> tuple[HmacClient, str]:
@@ -117,25 +138,9 @@ def get_hmac_client(client_id: str) -> tuple[HmacClient, str]:
     return client, crypto.decrypt(client.secret_encrypted)
 
 
-def create_oauth_client(
-    *,
-    organization: Organization,
-    name: str,
-    client_id: str | None = None,
-    secret: str | None = None,
-    scopes: Iterable[str] = (),
-    actor: Any = None,
-) -> tuple[OAuthClient, str]:
-    secret = secret or secrets.token_urlsafe(32)
-    client = OAuthClient.objects.create(
-        organization=organization,
-        name=name,
-        client_id=client_id or "oc_" + secrets.token_hex(12),
-        secret_digest=digest(secret),
-        scopes=clean_scopes(scopes) if scopes else [scope.value for scope in Scope],
-        created_by=actor if getattr(actor, "pk", None) else None,
-    )
-    return client, secret
+def create_oauth_client(**kwargs: Any) -> tuple[OAuthClient, str]:
+    """An OAuth client for SFMC's token endpoint; the arguments of `create_client`."""
+    return create_client(OAuthClient, **kwargs)
 
 
 def authenticate_oauth_client(client_id: str, secret: str) -> OAuthClient:

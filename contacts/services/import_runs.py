@@ -26,7 +26,7 @@ from django.db import close_old_connections, connection, connections, transactio
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from contacts.models.imports import ImportJob, ImportStatus
+from contacts.models.imports import PROGRESS_FIELDS, ImportJob, ImportStatus
 
 logger = logging.getLogger(__name__)
 
@@ -215,19 +215,7 @@ def recover_dead_jobs(jobs: QuerySet[ImportJob] | None = None) -> list[ImportJob
     return recovered
 
 
-_RECOVERY_FIELDS = (
-    "pk",
-    "status",
-    "runner",
-    "heartbeat_at",
-    "dry_run",
-    "total_rows",
-    "processed_rows",
-    "created_count",
-    "updated_count",
-    "unchanged_count",
-    "rejected_count",
-)
+_RECOVERY_FIELDS = ("pk", "status", "runner", "heartbeat_at", "dry_run", *PROGRESS_FIELDS)
 
 
 def stopped_message(job: ImportJob, reason: str) -> str:

@@ -15,9 +15,12 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import IntegrityError, transaction
 from django.utils.dateparse import parse_date, parse_datetime
 
-from contacts.models import Organization
+from contacts.errors import ValidationFailed
+from contacts.models import HmacClient, OAuthClient, Organization
+from contacts.services import credentials
 
 # How many existing slugs an unknown --org lists: enough to spot a typo, not a dump of every tenant.
 _SLUGS_SHOWN = 10
@@ -151,3 +154,29 @@ def client_id(text: str) -> str:
             f"expects 1 to {CLIENT_ID_MAX} letters, digits, '.', '_', '~' or '-', got {text!r}"
         )
     return text
+
+
+def create_client(
+    model: type[HmacClient] | type[OAuthClient],
+    *,
+    organization: Organization,
+    name: str,
+    client_id: str | None,
+    scopes: list[str],
+    scope_option: str | None = None,
+) -> tuple[Any, str]:
+    """Create an HMAC or OAuth client through the service, or stop with the line the command's user reads: a
+    client id already taken names --client-id; a refused scope names `scope_option` when given."""
+    taken = f"An {model._meta.verbose_name} with client_id {client_id!r} already exists (--client-id)"
+    if client_id is not None and model.objects.filter(client_id=client_id).exists():
+        raise CommandError(taken)
+    try:
+        with transaction.atomic():
+            return credentials.create_client(
+                model, organization=organization, name=name, client_id=client_id, scopes=scopes
+            )
+    except IntegrityError:
+        raise CommandError(taken) from None
+    except ValidationFailed as error:
+        named = scope_option and error.field == "scopes"
+        raise CommandError(f"{error.message} ({scope_option})" if named else error.message) from None

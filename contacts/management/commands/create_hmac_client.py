@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from django.core.management.base import CommandError
-from django.db import IntegrityError, transaction
 
-from contacts.errors import ValidationFailed
 from contacts.management.commands._base import (
     CrmCommand,
     add_organization_argument,
     client_id,
+    create_client,
     get_organization,
     text_of_length,
 )
 from contacts.models import HmacClient, Scope
-from contacts.services import credentials
 
 NAME_MAX = HmacClient._meta.get_field("name").max_length
 SCOPE_HELP = ", ".join(f"{scope.label} (or {scope.value})" for scope in Scope)
@@ -43,18 +41,14 @@ class Command(CrmCommand):
         requested = [item for item in scopes.split(",") if item.strip()]
         if not requested:
             raise CommandError(f"--scopes: give at least one scope; known: {SCOPE_HELP}")
-        taken = f"An HMAC client with client_id {client_id!r} already exists (--client-id)"
-        if client_id is not None and HmacClient.objects.filter(client_id=client_id).exists():
-            raise CommandError(taken)
-        try:
-            with transaction.atomic():
-                client, secret = credentials.create_hmac_client(
-                    organization=organization, name=name, client_id=client_id, scopes=requested
-                )
-        except IntegrityError:
-            raise CommandError(taken) from None
-        except ValidationFailed as error:
-            raise CommandError(f"{error.message} (--scopes)" if error.field == "scopes" else error.message) from None
+        client, secret = create_client(
+            HmacClient,
+            organization=organization,
+            name=name,
+            client_id=client_id,
+            scopes=requested,
+            scope_option="--scopes",
+        )
 
         labels = ", ".join(Scope(value).label for value in client.scopes)
         out = self.stdout.write

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 from django.core.management.base import CommandError
-from django.db import IntegrityError, transaction
 
 from contacts.api.dialects.sfmc.scopes import SFMC_SCOPES, UnknownScope, canonical_scopes, scope_text
-from contacts.errors import ValidationFailed
 from contacts.management.commands._base import (
     CrmCommand,
     add_organization_argument,
     client_id,
+    create_client,
     get_organization,
     text_of_length,
 )
 from contacts.models import OAuthClient, Scope
-from contacts.services import credentials
 
 NAME_MAX = OAuthClient._meta.get_field("name").max_length
 
@@ -55,18 +53,9 @@ class Command(CrmCommand):
             raise CommandError(
                 f"Unknown scope {unknown} (--scope); use {', '.join(SFMC_SCOPES)} or {', '.join(Scope.values)}"
             ) from None
-        taken = f"An OAuth client with client_id {client_id!r} already exists (--client-id)"
-        if client_id is not None and OAuthClient.objects.filter(client_id=client_id).exists():
-            raise CommandError(taken)
-        try:
-            with transaction.atomic():
-                client, secret = credentials.create_oauth_client(
-                    organization=organization, name=name, client_id=client_id, scopes=canonical
-                )
-        except IntegrityError:
-            raise CommandError(taken) from None
-        except ValidationFailed as error:
-            raise CommandError(error.message) from None
+        client, secret = create_client(
+            OAuthClient, organization=organization, name=name, client_id=client_id, scopes=canonical
+        )
 
         out = self.stdout.write
         out(self.style.SUCCESS(f"OAuth client '{client.name}' created in organization '{organization.name}'."))

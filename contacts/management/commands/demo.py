@@ -81,20 +81,12 @@ class Command(CrmCommand):
             credentials.create_api_key(
                 organization=org, name="Demo key (all scopes)", scopes=ALL_SCOPES, secret=demo.DEMO_API_KEY
             )
-        if not HmacClient.objects.filter(client_id=demo.DEMO_HMAC_CLIENT_ID).exists():
-            credentials.create_hmac_client(
-                organization=org,
-                name="Demo Awal client",
-                client_id=demo.DEMO_HMAC_CLIENT_ID,
-                secret=demo.DEMO_HMAC_SECRET,
-            )
-        if not OAuthClient.objects.filter(client_id=demo.DEMO_OAUTH_CLIENT_ID).exists():
-            credentials.create_oauth_client(
-                organization=org,
-                name="Demo SFMC client",
-                client_id=demo.DEMO_OAUTH_CLIENT_ID,
-                secret=demo.DEMO_OAUTH_CLIENT_SECRET,
-            )
+        for model, name, client_id, secret in (
+            (HmacClient, "Demo Awal client", demo.DEMO_HMAC_CLIENT_ID, demo.DEMO_HMAC_SECRET),
+            (OAuthClient, "Demo SFMC client", demo.DEMO_OAUTH_CLIENT_ID, demo.DEMO_OAUTH_CLIENT_SECRET),
+        ):
+            if not model.objects.filter(client_id=client_id).exists():
+                credentials.create_client(model, organization=org, name=name, client_id=client_id, secret=secret)
 
         if not Contact.objects.filter(organization=org).exists():
             for sample in demo.DEMO_CONTACTS:

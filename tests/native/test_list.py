@@ -233,3 +233,55 @@ def test_listing_a_page_costs_a_constant_number_of_queries(api, organization, dj
 
     assert len(response.json()["results"]) == 30
     assert response.json()["results"][0]["tags"] == sorted(tag.name for tag in tags)
+
+
+@pytest.fixture
+def custom_fields(organization):
+    from tests.factories import CustomFieldFactory
+
+    CustomFieldFactory(organization=organization, key="CITY")
+    CustomFieldFactory(organization=organization, key="SIZE", field_type="number")
+    CustomFieldFactory(organization=organization, key="SINCE", field_type="date")
+    CustomFieldFactory(organization=organization, key="a__b")
+    CustomFieldFactory(organization=organization, key="PRO", field_type="boolean")
+
+
+def test_custom_field_equality_and_ranges(api, organization, custom_fields):
+    make(
+        organization,
+        "small",
+        minutes=1,
+        custom_fields={"CITY": "Paris", "SIZE": 2, "SINCE": "2025-01-05", "PRO": False},
+    )
+    make(organization, "big", minutes=2, custom_fields={"CITY": "Lyon", "SIZE": 40, "SINCE": "2026-03-01", "a__b": "x"})
+    make(organization, "none", minutes=3)
+
+    assert names(api.get("/api/v1/contacts", {"custom_fields.CITY": "Paris"})) == ["small"]
+    assert names(api.get("/api/v1/contacts", {"custom_fields.SIZE": "40.0"})) == ["big"]
+    assert names(api.get("/api/v1/contacts", {"custom_fields.SIZE.gte": "2", "custom_fields.SIZE.lt": "40"})) == [
+        "small"
+    ]
+    assert names(api.get("/api/v1/contacts", {"custom_fields.SINCE.gt": "2025-12-31T23:00"})) == ["big"]
+    assert names(api.get("/api/v1/contacts", {"custom_fields.a__b": "x"})) == ["big"]
+    assert names(api.get("/api/v1/contacts", {"custom_fields.PRO": "false"})) == ["small"]
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "field", "code", "message"),
+    [
+        ({"custom_fields.NOPE": "x"}, 422, "custom_fields.NOPE", "unknown_reference", "Unknown custom field: NOPE"),
+        ({"custom_fields.SIZE": "big"}, 400, "custom_fields.SIZE", "invalid", "SIZE must be a number"),
+        (
+            {"custom_fields.CITY.gte": "A"},
+            400,
+            "custom_fields.CITY.gte",
+            "invalid",
+            "CITY is a text field; only number and date fields have ranges",
+        ),
+    ],
+)
+def test_a_bad_custom_field_filter_is_refused(api, custom_fields, params, status, field, code, message):
+    response = api.get("/api/v1/contacts", params)
+
+    assert response.status_code == status
+    assert response.json()["errors"] == [{"field": field, "code": code, "message": message}]

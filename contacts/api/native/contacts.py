@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from contacts.api.native.base import NativeAPIView
+from contacts.api.native.custom_field_filters import custom_field_parameters, filter_custom_fields
 from contacts.api.native.filters import ContactFilter
 from contacts.api.native.pagination import next_link, ordering_of, paginate
 from contacts.api.native.serializers import ContactWriteSerializer, render_contact
@@ -44,7 +45,12 @@ class ContactListView(NativeAPIView):
     def get(self, request: Request) -> Response:
         params = request.query_params
         filterset = ContactFilter(params, queryset=native_contacts(self.organization), request=request)
-        unknown = [name for name in params if name not in filterset.filters and name not in PAGING_PARAMETERS]
+        by_value = custom_field_parameters(params)
+        unknown = [
+            name
+            for name in params
+            if name not in filterset.filters and name not in PAGING_PARAMETERS and name not in by_value
+        ]
         if unknown:
             raise ValidationError(
                 {
@@ -56,7 +62,8 @@ class ContactListView(NativeAPIView):
             raise filter_errors(filterset)
         # An incremental sync reads in the order rows change, so rows changed while it runs come on later pages.
         ordering = ordering_of(request, "updated_at" if "updated_since" in params else "-created_at")
-        page = paginate(filterset.qs, request, ordering)
+        contacts = filter_custom_fields(filterset.qs, self.organization, {name: params[name] for name in by_value})
+        page = paginate(contacts, request, ordering)
         return Response(
             {
                 "results": [render_contact(contact) for contact in page.rows],

@@ -207,3 +207,32 @@ def test_a_taken_phone_is_a_409_naming_the_field(api, organization):
     body = response.json()
     assert (body["type"], body["status"]) == ("urn:crm:problem:conflict", 409)
     assert [(e["field"], e["code"]) for e in body["errors"]] == [("phone", "already_exists")]
+
+
+def test_lookup_by_phone_in_any_format_email_alias_and_contact_key(api, organization, other_organization):
+    ContactFactory(organization=other_organization, name="theirs", phone="+14155550100", alias="ada")
+    ada = ContactFactory(organization=organization, name="Ada", phone="+14155550100", alias="ada", contact_key="K-1")
+    ContactFactory(organization=organization, name="later", email=ada.email)
+
+    for params in (
+        {"phone": "(415) 555-0100"},
+        {"phone": "+1 415 555 0100"},
+        {"email": ada.email},
+        {"alias": "ada"},
+        {"contact_key": "K-1"},
+    ):
+        response = api.get("/api/v1/contacts/lookup", params)
+        assert (response.status_code, response.json()["id"]) == (200, str(ada.uuid)), params
+
+
+def test_lookup_refusals(api):
+    none = api.get("/api/v1/contacts/lookup", {"alias": "nobody"})
+    two = api.get("/api/v1/contacts/lookup", {"alias": "a", "email": "b@example.com"})
+    bad_phone = api.get("/api/v1/contacts/lookup", {"phone": "call me"})
+
+    assert (none.status_code, none.json()["detail"]) == (404, "Contact not found")
+    assert two.status_code == 400
+    assert two.json()["errors"] == [
+        {"field": None, "code": "invalid", "message": "Give exactly one of: phone, email, alias, contact_key"}
+    ]
+    assert (bad_phone.status_code, bad_phone.json()["errors"][0]["code"]) == (400, "invalid_phone_number")

@@ -15,9 +15,10 @@ from contacts.api.native.custom_field_filters import custom_field_parameters, fi
 from contacts.api.native.filters import ContactFilter
 from contacts.api.native.pagination import next_link, ordering_of, paginate
 from contacts.api.native.serializers import ContactWriteSerializer, render_contact
-from contacts.errors import NotFound
+from contacts.errors import NotFound, ValidationFailed
 from contacts.models import Contact, Organization, Scope
 from contacts.services.contacts import create_contact, delete_contact, update_contact
+from contacts.services.phones import normalize_phone
 
 PAGING_PARAMETERS = {"cursor", "limit", "ordering"}
 
@@ -135,3 +136,28 @@ class ContactDetailView(NativeAPIView):
         except NotFound:
             raise NotFound(None, "Contact not found") from None  # a concurrent delete won
         return Response(status=204)
+
+
+LOOKUP_FIELDS = ("phone", "email", "alias", "contact_key")
+
+
+class ContactLookupView(NativeAPIView):
+    """`GET /contacts/lookup?phone=...` (or `email`, `alias`, `contact_key`): the contact with that value, read the
+    way an upsert matches it (a phone in any format; the oldest contact when several share an email)."""
+
+    required_scopes = {"GET": Scope.CONTACTS_READ, "HEAD": Scope.CONTACTS_READ}
+
+    def get(self, request: Request) -> Response:
+        given = {name: value for name, value in request.query_params.items()}
+        if len(given) != 1 or next(iter(given)) not in LOOKUP_FIELDS:
+            raise ValidationFailed(None, f"Give exactly one of: {', '.join(LOOKUP_FIELDS)}")
+        field, value = next(iter(given.items()))
+        value = value.strip()
+        if not value:
+            raise ValidationFailed(field, f"{field} must not be empty")
+        if field == "phone":
+            value = normalize_phone(value, default_region=self.organization.default_region).e164
+        contact = native_contacts(self.organization).filter(**{field: value}).order_by("id").first()
+        if contact is None:
+            raise NotFound(None, "Contact not found")
+        return Response(render_contact(contact))

@@ -220,3 +220,55 @@ def test_rate_limit_headers_and_the_429(api, settings):
         "detail": "Too many requests",
         "errors": [],
     }
+
+
+def test_the_services_field_names_are_the_apis(api):
+    response = api.post("/api/v1/contacts", {"avatar_url": "ftp://example.com/a.png"}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"field": "avatar_url", "code": "invalid", "message": "The avatar URL must be an http or https URL"}
+    ]
+
+
+def test_an_accept_the_api_cannot_answer_is_a_406(api):
+    response = api.get("/api/v1/contacts", HTTP_ACCEPT="text/html")
+
+    assert response.status_code == 406
+    assert response["Content-Type"] == PROBLEM
+    assert response.json() == {
+        "type": "urn:crm:problem:not-acceptable",
+        "title": "Not acceptable",
+        "status": 406,
+        "detail": "Could not satisfy the request Accept header.",
+        "errors": [],
+    }
+
+
+def test_a_body_over_the_limit_is_a_413(api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+
+    response = api.post("/api/v1/contacts", {"note": "x" * 200}, format="json")
+
+    assert response.status_code == 413
+    assert response.json() == {
+        "type": "urn:crm:problem:too-large",
+        "title": "The request is too large",
+        "status": 413,
+        "detail": "The request body is too large",
+        "errors": [{"field": None, "code": "too_large", "message": "The request body is too large"}],
+    }
+    assert Contact.objects.count() == 0
+
+
+def test_head_answers_like_get_without_a_body(api, organization):
+    contact = ContactFactory(organization=organization)
+
+    response = api.head(f"/api/v1/contacts/{contact.uuid}")
+
+    assert (response.status_code, response.content) == (200, b"")
+
+
+def test_answers_are_never_cached(api):
+    assert api.get("/api/v1/contacts")["Cache-Control"] == "no-store"
+    assert api.get("/api/v1/nothing")["Cache-Control"] == "no-store"

@@ -9,48 +9,57 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import enum
 import io
 import json
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
-from django.contrib.auth import get_user_model
-from django.db import connections
+from django.db import connections, models
 from django.db.models import QuerySet
 
-from contacts.models import Branch, Contact, CustomField, Organization, Team
+from contacts.models import Contact, CustomField, Organization
+from contacts.selectors import contacts_with_every_tag
 from contacts.services import pg_copy
+from contacts.services.contact_fields import EXPORT_FIELDS
 from contacts.services.imports import CUSTOM_FIELD_PREFIX
 
-User = get_user_model()
-
 CHUNK_SIZE = 2000
-# The columns before the custom fields, in order. Branch and team by name, the assigned user by email.
-BASE_COLUMNS = (
-    "id",
-    "uuid",
-    "name",
-    "full_name",
-    "phone",
-    "phone_valid",
-    "email",
-    "country",
-    "description",
-    "address",
-    "alias",
-    "contact_key",
-    "is_favorite",
-    "source",
-    "branch",
-    "team",
-    "assigned_user",
-    "tags",
-    "groups",
-    "note",
-    "created_at",
-    "updated_at",
-)
-_PLAIN_COLUMNS = ("name", "full_name", "email", "country", "description", "address", "alias", "contact_key")
+# The columns before the custom fields, in order: the declared exportable fields (contacts/services/contact_fields.py).
+BASE_COLUMNS = EXPORT_FIELDS
+# References by the value the importer reads them back by: branch and team by name, the assigned user by email.
+_REFERENCE_LABELS = {"branch": "name", "team": "name", "assigned_user": "email"}
+# Tags are one name whatever its case, so they sort case-insensitively; group names sort as written.
+_NAMES_CASE_INSENSITIVE = {"tags": True, "groups": False}
+
+
+class _Style(enum.Enum):
+    """How a column's value is written, the same by COPY and by the Python writer."""
+
+    RAW = "raw"  # ids, uuids and the source, as they are
+    TEXT = "text"  # "" when empty
+    BOOLEAN = "boolean"  # true/false
+    TIMESTAMP = "timestamp"  # ISO 8601 in UTC
+    REFERENCE = "reference"  # the referenced row's label, "" when there is none
+    NAMES = "names"  # the tags' or groups' names joined with "|"
+
+
+def _style(name: str) -> _Style:
+    field = Contact._meta.get_field(name)
+    if field.many_to_many:
+        return _Style.NAMES
+    if field.many_to_one:
+        return _Style.REFERENCE
+    if isinstance(field, models.BooleanField):
+        return _Style.BOOLEAN
+    if isinstance(field, models.DateTimeField):
+        return _Style.TIMESTAMP
+    if isinstance(field, (models.AutoField, models.UUIDField)) or field.choices:
+        return _Style.RAW
+    return _Style.TEXT
+
+
+_COLUMNS: tuple[tuple[str, _Style], ...] = tuple((name, _style(name)) for name in BASE_COLUMNS)
 
 
 def custom_field_keys(queryset: QuerySet[Contact], organization: Organization | None = None) -> list[str]:
@@ -100,33 +109,18 @@ def _copy_rows(queryset: QuerySet[Contact], keys: list[str]) -> Iterator[str]:
     ids_sql, ids_params = queryset.order_by().values("pk").query.sql_with_params()
     selection, selection_params = _selection(queryset, ids_sql, list(ids_params))
     columns = [
-        f"{table}.id",
-        f"{table}.uuid",
-        *(f"NULLIF({table}.{name}, '')" for name in _PLAIN_COLUMNS[:2]),
-        f"NULLIF({table}.phone, '')",
-        f"CASE WHEN {table}.phone_valid THEN 'true' ELSE 'false' END",
-        *(f"NULLIF({table}.{name}, '')" for name in _PLAIN_COLUMNS[2:]),
-        f"CASE WHEN {table}.is_favorite THEN 'true' ELSE 'false' END",
-        f"{table}.source",
-        _name_of(table, "branch_id", Branch._meta.db_table, "name"),
-        _name_of(table, "team_id", Team._meta.db_table, "name"),
-        _name_of(table, "assigned_user_id", User._meta.db_table, "NULLIF(email, '')"),
-        _lone_name_marked("tags.names"),
-        _lone_name_marked("groups.names"),
-        f"NULLIF({table}.note, '')",
-        _pg_timestamp(connection, f"{table}.created_at"),
-        _pg_timestamp(connection, f"{table}.updated_at"),
+        *(_column_sql(connection, table, name, style) for name, style in _COLUMNS),
         # ->> gives text as is and lists and objects as JSON text (", " and ": " separators, like json.dumps).
         *(f"NULLIF({table}.custom_fields ->> %s, '')" for _ in keys),
     ]
-    tags = _names_join("tags", "lower(x.name), x.id", ids_sql, table)
-    groups = _names_join("groups", "x.name, x.id", ids_sql, table)
+    names = [name for name, style in _COLUMNS if style is _Style.NAMES]
+    joins = " ".join(_names_join(name, ids_sql, table) for name in names)
     # Table names come from the models and the filters from the ORM; every value is a parameter.
     query = (
-        f"SELECT {', '.join(columns)} FROM {table} {tags} {groups} "  # noqa: S608
+        f"SELECT {', '.join(columns)} FROM {table} {joins} "  # noqa: S608
         f"WHERE {selection} ORDER BY {table}.id"
     )
-    params = [*keys, *ids_params, *ids_params, *selection_params]
+    params = [*keys, *(ids_params * len(names)), *selection_params]
     yield from pg_copy.copy_csv_out(query, params, using=queryset.db)
 
 
@@ -143,7 +137,23 @@ def _selection(queryset: QuerySet[Contact], ids_sql: str, ids_params: list[Any])
     return f"{connection.ops.quote_name(Contact._meta.db_table)}.id IN ({ids_sql})", ids_params
 
 
-def _names_join(relation: str, order: str, ids_sql: str, table: str) -> str:
+def _column_sql(connection: Any, table: str, name: str, style: _Style) -> str:
+    column = f"{table}.{name}"
+    if style is _Style.RAW:
+        return column
+    if style is _Style.TEXT:
+        return f"NULLIF({column}, '')"
+    if style is _Style.BOOLEAN:
+        return f"CASE WHEN {column} THEN 'true' ELSE 'false' END"
+    if style is _Style.TIMESTAMP:
+        return _pg_timestamp(connection, column)
+    if style is _Style.REFERENCE:
+        target = Contact._meta.get_field(name).related_model._meta.db_table
+        return _name_of(table, f"{name}_id", target, f"NULLIF({_REFERENCE_LABELS[name]}, '')")
+    return _lone_name_marked(f"{name}.names")
+
+
+def _names_join(relation: str, ids_sql: str, table: str) -> str:
     """LEFT JOIN of the names (tags or groups) of the contacts `ids_sql` selects, joined with "|", as
     `<relation>.names`.
 
@@ -152,6 +162,7 @@ def _names_join(relation: str, order: str, ids_sql: str, table: str) -> str:
     would sort every contact's names separately).
     """
     field = Contact._meta.get_field(relation)
+    order = "lower(x.name), x.id" if _NAMES_CASE_INSENSITIVE[relation] else "x.name, x.id"
     return (
         f"LEFT JOIN (SELECT s.contact_id, string_agg(s.name, '|') AS names "  # noqa: S608
         f"FROM (SELECT l.contact_id, x.name FROM {field.m2m_db_table()} l "
@@ -185,30 +196,8 @@ def _pg_timestamp(connection: Any, column: str) -> str:
 
 
 def _iterate_rows(queryset: QuerySet[Contact], keys: list[str], chunk_size: int) -> Iterator[str]:
-    fields = (
-        "id",
-        "uuid",
-        "name",
-        "full_name",
-        "phone",
-        "phone_valid",
-        "email",
-        "country",
-        "description",
-        "address",
-        "alias",
-        "contact_key",
-        "is_favorite",
-        "source",
-        "branch__name",
-        "team__name",
-        "assigned_user__email",
-        "note",
-        "created_at",
-        "updated_at",
-        "custom_fields",
-    )
-    rows = queryset.order_by("pk").values_list(*fields).iterator(chunk_size=chunk_size)
+    fields = [_value_path(name, style) for name, style in _COLUMNS if style is not _Style.NAMES]
+    rows = queryset.order_by("pk").values_list(*fields, "custom_fields").iterator(chunk_size=chunk_size)
     chunk: list[tuple] = []
     for row in rows:
         chunk.append(row)
@@ -219,50 +208,45 @@ def _iterate_rows(queryset: QuerySet[Contact], keys: list[str], chunk_size: int)
         yield _render_chunk(chunk, keys)
 
 
+def _value_path(name: str, style: _Style) -> str:
+    return f"{name}__{_REFERENCE_LABELS[name]}" if style is _Style.REFERENCE else name
+
+
 def _render_chunk(chunk: list[tuple], keys: list[str]) -> str:
     ids = [row[0] for row in chunk]
-    tags = _names(Contact.tags.through, "tag", ids, lambda name: (name.lower(),))
-    groups = _names(Contact.groups.through, "contactgroup", ids, lambda name: (name,))
+    names = {name: _names(name, ids) for name, style in _COLUMNS if style is _Style.NAMES}
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     for row in chunk:
-        (pk, uuid, name, full_name, phone, phone_valid, email, country, description, address, alias, contact_key,
-         is_favorite, source, branch, team, user_email, note, created_at, updated_at, custom) = row  # fmt: skip
-        writer.writerow(
-            [
-                pk,
-                uuid,
-                name,
-                full_name,
-                str(phone) if phone else "",
-                _boolean(phone_valid),
-                email,
-                country,
-                description,
-                address,
-                alias or "",
-                contact_key or "",
-                _boolean(is_favorite),
-                source,
-                branch or "",
-                team or "",
-                user_email or "",
-                tags.get(pk, ""),
-                groups.get(pk, ""),
-                note,
-                _timestamp(created_at),
-                _timestamp(updated_at),
-                *(_custom_value((custom or {}).get(key)) for key in keys),
-            ]
-        )
+        values = iter(row)
+        line = [
+            names[name].get(row[0], "") if style is _Style.NAMES else _rendered(style, next(values))
+            for name, style in _COLUMNS
+        ]
+        custom = next(values) or {}
+        writer.writerow([*line, *(_custom_value(custom.get(key)) for key in keys)])
     return buffer.getvalue()
 
 
-def _names(through: type, target: str, ids: list[int], order: Any) -> dict[int, str]:
-    links: dict[int, list[tuple[Any, int, str]]] = {}
-    rows = through.objects.filter(contact_id__in=ids).values_list("contact_id", f"{target}_id", f"{target}__name")
-    for contact_id, target_id, name in rows:
-        links.setdefault(contact_id, []).append((*order(name), target_id, name))
+def _rendered(style: _Style, value: Any) -> Any:
+    if style is _Style.BOOLEAN:
+        return _boolean(value)
+    if style is _Style.TIMESTAMP:
+        return _timestamp(value)
+    if style is _Style.RAW:
+        return value
+    return str(value) if value else ""
+
+
+def _names(relation: str, ids: list[int]) -> dict[int, str]:
+    """{contact id: the names of its tags or groups joined with "|"}, in the order COPY writes them."""
+    field = Contact._meta.get_field(relation)
+    target = field.m2m_reverse_field_name()
+    links: dict[int, list[tuple[Any, ...]]] = {}
+    rows = field.remote_field.through.objects.filter(contact_id__in=ids)
+    for contact_id, target_id, name in rows.values_list("contact_id", f"{target}_id", f"{target}__name"):
+        order = name.lower() if _NAMES_CASE_INSENSITIVE[relation] else name
+        links.setdefault(contact_id, []).append((order, target_id, name))
     joined = {}
     for contact_id, names in links.items():
         names.sort()
@@ -302,13 +286,7 @@ def filter_contacts(
     phone_valid: bool | None = None,
 ) -> QuerySet[Contact]:
     """The organization's contacts narrowed by the export command's filters (every filter must hold)."""
-    queryset = Contact.objects.filter(organization=organization)
-    for name in tags:
-        queryset = queryset.filter(
-            pk__in=Contact.tags.through.objects.filter(tag__organization=organization, tag__name__iexact=name).values(
-                "contact_id"
-            )
-        )
+    queryset = contacts_with_every_tag(organization=organization, names=tags)
     for name in groups:
         queryset = queryset.filter(
             pk__in=Contact.groups.through.objects.filter(

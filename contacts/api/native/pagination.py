@@ -52,25 +52,30 @@ def limit_of(request: Request) -> int:
 
 
 def paginate(queryset: QuerySet, request: Request, ordering: str) -> Page:
+    limit = limit_of(request)
+    rows = list(keyset(queryset, ordering, request.query_params.get("cursor"))[: limit + 1])
+    if len(rows) <= limit:
+        return Page(rows, None)
+    rows = rows[:limit]
+    last = rows[-1]
+    return Page(rows, _encode(ordering, getattr(last, ordering.lstrip("-")), last.pk))
+
+
+def keyset(queryset: QuerySet, ordering: str, cursor: str | None) -> QuerySet:
+    """`queryset` in `ordering`, from just after the row `cursor` names (from the start without one)."""
     descending = ordering.startswith("-")
     field = ordering.lstrip("-")
     sign = "-" if descending else ""
     queryset = queryset.order_by(f"{sign}{field}", f"{sign}id")
-    cursor = request.query_params.get("cursor")
     if cursor:
         stamp, last_id = _decode(cursor, ordering)
+        # The redundant `<=` (or `>=`) is what lets the index seek: the OR alone is only a filter on its rows.
         if descending:
             after = Q(**{f"{field}__lte": stamp}) & (Q(**{f"{field}__lt": stamp}) | Q(id__lt=last_id))
         else:
             after = Q(**{f"{field}__gte": stamp}) & (Q(**{f"{field}__gt": stamp}) | Q(id__gt=last_id))
         queryset = queryset.filter(after)
-    limit = limit_of(request)
-    rows = list(queryset[: limit + 1])
-    if len(rows) <= limit:
-        return Page(rows, None)
-    rows = rows[:limit]
-    last = rows[-1]
-    return Page(rows, _encode(ordering, getattr(last, field), last.pk))
+    return queryset
 
 
 def next_link(request: Request, page: Page) -> str | None:

@@ -1,0 +1,38 @@
+"""The list's keyset page is answered from the index on (organization, created_at, id) by seeking to the cursor,
+so a deep page costs what the first does. PostgreSQL only."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+
+from contacts.api.native.contacts import native_contacts
+from contacts.api.native.pagination import _encode, keyset
+from contacts.models import Contact
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="query plans are PostgreSQL's"),
+]
+
+
+def test_a_page_after_a_cursor_seeks_in_the_created_index(organization):
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    Contact.objects.bulk_create(
+        Contact(organization=organization, name=f"c{i}", created_at=start + dt.timedelta(seconds=i))
+        for i in range(5000)
+    )
+    cursor = _encode("-created_at", start + dt.timedelta(seconds=2500), 2500)
+    queryset = keyset(native_contacts(organization), "-created_at", cursor)[:51]
+
+    with connection.cursor() as db:
+        db.execute("ANALYZE contacts_contact")
+        sql, params = queryset.query.sql_with_params()
+        db.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in db.fetchall())
+
+    assert "contact_org_created" in plan, plan
+    index_condition = next(line for line in plan.splitlines() if "Index Cond" in line)
+    assert "created_at <=" in index_condition, plan

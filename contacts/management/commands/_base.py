@@ -156,6 +156,16 @@ def client_id(text: str) -> str:
     return text
 
 
+def add_client_arguments(
+    parser: CommandParser, model: type[HmacClient] | type[OAuthClient], *, name: dict[str, Any], client_id_help: str
+) -> None:
+    """The options every client-creating command takes: --org, --name (with `name`'s default or `required`, and
+    help) and --client-id."""
+    add_organization_argument(parser)
+    parser.add_argument("--name", type=text_of_length(model._meta.get_field("name").max_length), **name)
+    parser.add_argument("--client-id", type=client_id, help=client_id_help)
+
+
 def create_client(
     model: type[HmacClient] | type[OAuthClient],
     *,

@@ -4,17 +4,9 @@ from __future__ import annotations
 
 from django.core.management.base import CommandError
 
-from contacts.management.commands._base import (
-    CrmCommand,
-    add_organization_argument,
-    client_id,
-    create_client,
-    get_organization,
-    text_of_length,
-)
+from contacts.management.commands._base import CrmCommand, add_client_arguments, create_client, get_organization
 from contacts.models import HmacClient, Scope
 
-NAME_MAX = HmacClient._meta.get_field("name").max_length
 SCOPE_HELP = ", ".join(f"{scope.label} (or {scope.value})" for scope in Scope)
 
 
@@ -25,11 +17,12 @@ class Command(CrmCommand):
     )
 
     def add_arguments(self, parser):
-        add_organization_argument(parser)
-        parser.add_argument(
-            "--name", required=True, type=text_of_length(NAME_MAX), help="What the client is for, e.g. 'Awal sync'."
+        add_client_arguments(
+            parser,
+            HmacClient,
+            name={"required": True, "help": "What the client is for, e.g. 'Awal sync'."},
+            client_id_help="Choose the X-Client-ID (default: a random hc_... id).",
         )
-        parser.add_argument("--client-id", type=client_id, help="Choose the X-Client-ID (default: a random hc_... id).")
         parser.add_argument(
             "--scopes",
             default=",".join(scope.label for scope in Scope),

@@ -5,17 +5,8 @@ from __future__ import annotations
 from django.core.management.base import CommandError
 
 from contacts.api.dialects.sfmc.scopes import SFMC_SCOPES, UnknownScope, canonical_scopes, scope_text
-from contacts.management.commands._base import (
-    CrmCommand,
-    add_organization_argument,
-    client_id,
-    create_client,
-    get_organization,
-    text_of_length,
-)
+from contacts.management.commands._base import CrmCommand, add_client_arguments, create_client, get_organization
 from contacts.models import OAuthClient, Scope
-
-NAME_MAX = OAuthClient._meta.get_field("name").max_length
 
 
 class Command(CrmCommand):
@@ -25,11 +16,12 @@ class Command(CrmCommand):
     )
 
     def add_arguments(self, parser):
-        add_organization_argument(parser)
-        parser.add_argument(
-            "--name", default="OAuth client", type=text_of_length(NAME_MAX), help="A label, e.g. 'SFMC sync'."
+        add_client_arguments(
+            parser,
+            OAuthClient,
+            name={"default": "OAuth client", "help": "A label, e.g. 'SFMC sync'."},
+            client_id_help="Choose the client_id (default: a random oc_... id).",
         )
-        parser.add_argument("--client-id", type=client_id, help="Choose the client_id (default: a random oc_... id).")
         parser.add_argument(
             "--scope",
             action="append",

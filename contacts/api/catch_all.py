@@ -35,5 +35,7 @@ def not_found_view(dialect: Dialect) -> Any:
                 del response["Allow"]
             return response
 
+    # Named and placed as the dialect's own view, so the resolver, logs and tracebacks say whose 404 it is.
     NotFoundView.__name__ = NotFoundView.__qualname__ = f"{dialect.name.title()}NotFoundView"
+    NotFoundView.__module__ = dialect.base_view_class.__module__
     return NotFoundView.as_view()

@@ -22,10 +22,12 @@ from django.db.models.lookups import Contains
 
 from contacts.db import UNICODE_UPPER, UnicodeUpper
 from contacts.errors import ContactsError
+from contacts.services.contact_fields import SEARCH_FIELDS
 from contacts.services.phones import normalize_phone
 
 SEARCH_ANNOTATION = "search_text"
-SEARCH_COLUMNS = ("name", "full_name", "email", "alias", "contact_key")
+# The columns the trigram index of migration 0004 is built on, in its order.
+SEARCH_COLUMNS = SEARCH_FIELDS
 # The `full_name` dialects show (contacts.selectors.full_name): the full name, else the name.
 SHOWN_FULL_NAME = Case(When(full_name="", then=F("name")), default=F("full_name"))
 

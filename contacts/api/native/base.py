@@ -17,6 +17,7 @@ from rest_framework.settings import api_settings
 from contacts.api.auth import BearerApiKeyAuthentication
 from contacts.api.base import DialectAPIView
 from contacts.api.errors import ApiError
+from contacts.api.native import idempotency
 from contacts.api.native.problems import exception_response, problem_response
 from contacts.api.throttling import CredentialRateThrottle
 from contacts.errors import ValidationFailed
@@ -48,6 +49,14 @@ class NativeAPIView(DialectAPIView):
     def actor(self) -> Any:
         return self.request.user
 
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        # After authentication (a key is the credential's own) and the permission check, before any work.
+        outcome = idempotency.begin(request)
+        if isinstance(outcome, Response):
+            raise idempotency.Replay(outcome)
+        self._claim = outcome
+
     def get_throttles(self):
         # Kept so that `finalize_response` can report the window the request was counted in.
         self._throttles = super().get_throttles()
@@ -57,10 +66,16 @@ class NativeAPIView(DialectAPIView):
         return problem_response(error)
 
     def handle_dialect_exception(self, exc: BaseException, context: dict) -> Response:
+        if isinstance(exc, idempotency.Replay):
+            return exc.response
         return exception_response(exc)
 
     def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)
+        # Here the request's transaction is over: committed, or rolled back with a 5xx that `keep` does not keep.
+        claim = getattr(self, "_claim", None)
+        if claim is not None:
+            claim.keep(response)
         for throttle in getattr(self, "_throttles", []):
             if throttle.counted:
                 # draft-ietf-httpapi-ratelimit-headers: the limit, what is left of it, and seconds until it resets.

@@ -34,6 +34,8 @@ PROBLEMS = {
     "unavailable": ("unavailable", "Service temporarily unavailable"),
     "internal": ("internal", "Internal server error"),
     "error": ("error", "Request failed"),
+    "idempotency_key_reused": ("idempotency-key-reused", "The Idempotency-Key belongs to another request"),
+    "idempotency_key_in_use": ("idempotency-key-in-use", "A request with this Idempotency-Key is still running"),
 }
 
 # The code an `errors` entry carries when the error names none.
@@ -70,8 +72,22 @@ def problem_response(error: ApiError, errors: list[dict[str, Any]] | None = None
     return response
 
 
+class NativeProblem(Exception):
+    """A refusal only this API makes (not a domain error): its status, kind and the field and code at fault."""
+
+    status = 400
+    kind = "validation"
+
+    def __init__(self, field: str | None, message: str, code: str) -> None:
+        super().__init__(message)
+        self.field, self.message, self.code = field, message, code
+
+
 def exception_response(exc: BaseException) -> Response:
     """The problem for any exception a request raised."""
+    if isinstance(exc, NativeProblem):
+        error = ApiError(exc.status, exc.kind, exc.message, exc.field)
+        return problem_response(error, [{"field": exc.field, "code": exc.code, "message": exc.message}])
     if isinstance(exc, drf.ValidationError):
         # DRF's own detail keeps each message's code, which `describe_exception` flattens away.
         errors = list(_drf_errors(exc.detail))

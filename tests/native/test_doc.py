@@ -45,6 +45,8 @@ EXPECTED = [
         "json": {"results": [{"name": "Ada Docs"}]},
     },
     {"request": {"$re": r"DELETE /api/v1/contacts/[0-9a-f-]{36}"}, "status": 204},
+    {"request": "POST /api/v1/contacts", "status": 201, "json": {"id": ID, "alias": "retry-docs"}},
+    {"request": "POST /api/v1/contacts", "status": 201, "json": {"id": ID, "alias": "retry-docs"}},
     {
         "request": "POST /api/v1/contacts",
         "status": 422,
@@ -79,9 +81,12 @@ def test_the_walk_through_runs_as_printed(live_server, tmp_path):
         "GET /api/v1/contacts?updated_since=2026-01-01T00:00:00Z&limit=2",
         f"DELETE /api/v1/contacts/{shell.env['CONTACT']}",
         "POST /api/v1/contacts",
+        "POST /api/v1/contacts",
+        "POST /api/v1/contacts",
     ]
+    assert shell.transcript[-2]["json"] == shell.transcript[-3]["json"]
     for index, (entry, step) in enumerate(zip(shell.transcript, EXPECTED, strict=True)):
         problems = matches(entry, step, f"api.md[{index}]")
         assert not problems, "\n".join(problems)
-    assert Contact.objects.count() == 0
+    assert list(Contact.objects.values_list("alias", flat=True)) == ["retry-docs"]
     assert list(Tag.objects.values_list("name", flat=True)) == ["Docs VIP"]

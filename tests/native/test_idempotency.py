@@ -132,3 +132,10 @@ def test_a_malformed_key_is_a_400(api, key):
 def test_reads_ignore_the_key(api):
     assert api.get("/api/v1/contacts", HTTP_IDEMPOTENCY_KEY="k-8").status_code == 200
     assert idempotency.HEADER == "Idempotency-Key"
+
+
+def test_an_unknown_path_with_a_key_is_still_a_404(client):
+    response = client.post("/api/v1/nothing", "{}", content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-9")
+
+    assert response.status_code == 404
+    assert response.json()["type"] == "urn:crm:problem:not-found"

@@ -23,6 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from contacts.api.native.problems import NativeProblem
+from contacts.api.principal import ApiPrincipal
 from contacts.errors import ValidationFailed
 
 HEADER = "Idempotency-Key"
@@ -86,7 +87,7 @@ def begin(request: Request) -> Claim | Response | None:
     """None for a request without a key (or a method that takes none); the kept answer to replay; or the claim of
     a first request. Raises `KeyInUse` while the key's first request runs and `KeyReused` for another request."""
     key = request.headers.get(HEADER)
-    if key is None or request.method not in METHODS:
+    if key is None or request.method not in METHODS or not isinstance(request.user, ApiPrincipal):
         return None
     if not key or len(key) > MAX_KEY_LENGTH or not key.isascii() or not key.isprintable():
         raise ValidationFailed(HEADER, f"{HEADER} must be 1 to {MAX_KEY_LENGTH} printable ASCII characters")

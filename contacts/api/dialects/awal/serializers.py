@@ -8,11 +8,12 @@ from typing import Any
 
 from rest_framework import serializers
 
+from contacts.api.dialects.field_names import vendor_field_names
 from contacts.errors import ValidationFailed
 from contacts.models import Contact, Organization
 from contacts.selectors import display_name, rendered
 from contacts.services.avatars import process_avatar
-from contacts.services.contacts import resolve_branch, resolve_group
+from contacts.services.references import resolve_branch, resolve_groups
 
 # Awal: "international format (96650000000), no special characters (+ or -), starts with country code".
 _INTERNATIONAL_DIGITS = re.compile(r"[1-9][0-9]*")
@@ -47,14 +48,14 @@ class AwalContactFormSerializer(serializers.Serializer):
     name = serializers.CharField()
     phone = serializers.CharField(allow_blank=True)
     email = serializers.CharField(required=False, allow_blank=True)
-    branch_id = serializers.CharField(required=False, allow_blank=True)
-    contact_group_id = serializers.CharField(required=False, allow_blank=True)
+    branch_id = serializers.CharField(source="branch", required=False, allow_blank=True)
+    contact_group_id = serializers.CharField(source="groups", required=False, allow_blank=True)
     description = serializers.CharField(required=False, allow_blank=True)
     address = serializers.CharField(required=False, allow_blank=True)
     full_name = serializers.CharField(required=False, allow_blank=True)
     is_favorite = AwalFormBooleanField(required=False)
-    file = serializers.FileField(required=False)
-    avatar = serializers.CharField(required=False, allow_blank=True)
+    file = serializers.FileField(source="avatar", required=False)
+    avatar = serializers.CharField(source="avatar_url", required=False, allow_blank=True)
 
     def validate_phone(self, value: str) -> str:
         # Raised, not collected: a malformed phone is Awal's own 400 `invalid_phone_number`, not a 422.
@@ -68,26 +69,38 @@ class AwalContactFormSerializer(serializers.Serializer):
         return value
 
     def service_arguments(self, organization: Organization) -> dict[str, Any]:
-        """The validated form as keyword arguments of `create_contact` / `update_contact`."""
-        data = self.validated_data
-        arguments = {
-            name: data[name]
-            for name in ("name", "email", "description", "address", "full_name", "is_favorite")
-            if name in data
-        }
-        if "phone" in data:
+        """The validated form as keyword arguments of `create_contact` / `update_contact` (the fields' `source`
+        names them)."""
+        arguments = dict(self.validated_data)
+        if "phone" in arguments:
             # Awal numbers always start with the country code: read them as international, never nationally.
-            arguments["phone"] = "+" + data["phone"]
-        if "avatar" in data:
-            arguments["avatar_url"] = data["avatar"]
-        if "file" in data:
-            arguments["avatar"] = process_avatar(data["file"], field="file")
-        if "branch_id" in data:
-            arguments["branch"] = resolve_branch(organization, data["branch_id"]) if data["branch_id"] else None
-        if "contact_group_id" in data:
-            group_id = data["contact_group_id"]
-            arguments["groups"] = [resolve_group(organization, group_id)] if group_id else []
+            arguments["phone"] = "+" + arguments["phone"]
+        if "avatar" in arguments:
+            arguments["avatar"] = process_avatar(arguments["avatar"], field="file")
+        # Awal names one branch and one group by id. The awal view renders a service's error under the field
+        # the service names (not yet through ERROR_FIELD_NAMES), so these two are resolved here, under Awal's names.
+        if "branch" in arguments:
+            branch = arguments["branch"]
+            arguments["branch"] = resolve_branch(organization, branch, field="branch_id") if branch else None
+        if "groups" in arguments:
+            group_id = arguments["groups"]
+            arguments["groups"] = (
+                resolve_groups(organization, [_integer(group_id, "contact_group_id")], field="contact_group_id")
+                if group_id
+                else []
+            )
         return arguments
+
+
+def _integer(value: str, field: str) -> int:
+    try:
+        return int(value.strip())
+    except ValueError:
+        raise ValidationFailed(field, f"{field} must be an integer") from None
+
+
+ERROR_FIELD_NAMES = vendor_field_names(AwalContactFormSerializer)
+"""{service field: Awal form field}, from the form fields' `source`: how the awal view names a service's error."""
 
 
 class AwalSenderQuerySerializer(serializers.Serializer):

@@ -10,9 +10,9 @@ from django.urls import NoReverseMatch, reverse
 from rest_framework import serializers
 from rest_framework.request import Request
 
-from contacts.models import Contact, Organization, Team
+from contacts.api.dialects.field_names import vendor_field_names
+from contacts.models import Contact, Organization, Tag, Team
 from contacts.selectors import display_name, rendered
-from contacts.services.contacts import resolve_member, resolve_tags, resolve_team
 
 BOT_STATUSES = ("bot_start", "bot_end")
 # What an optional value the contact does not have renders as: null, as in the contract's example
@@ -81,7 +81,11 @@ class CallbellContactCreateSerializer(CallbellPayloadSerializer):
         required=False, allow_null=True, allow_blank=True, error_messages=_messages("assigned_user", "an email")
     )
     team_uuid = serializers.CharField(
-        required=False, allow_null=True, allow_blank=True, error_messages=_messages("team_uuid", "a UUID")
+        source="team",
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        error_messages=_messages("team_uuid", "a UUID"),
     )
     channel_uuid = serializers.UUIDField(
         required=False, allow_null=True, error_messages=_messages("channel_uuid", "a UUID")
@@ -94,18 +98,11 @@ class CallbellContactCreateSerializer(CallbellPayloadSerializer):
     )
 
     def service_kwargs(self, organization: Organization) -> dict[str, Any]:
-        """Keyword arguments for `create_contact`; resolves the user and team, which must already exist."""
+        """Keyword arguments for `create_contact`; the service resolves the tags, user and team, which must
+        already exist."""
         data = dict(self.validated_data)
-        if data.get("tags"):
-            data["tags"] = resolve_tags(organization, data["tags"], create_missing=False)
         # There are no channels in this project: a contact's channel is its source (docs: channel_uuid).
         data.pop("channel_uuid", None)
-        email = data.pop("assigned_user", None)
-        if email:
-            data["assigned_user"] = resolve_member(organization, email, field="assigned_user")
-        team_uuid = data.pop("team_uuid", None)
-        if team_uuid:
-            data["team"] = resolve_team(organization, team_uuid, field="team_uuid")
         return {**data, "organization": organization, "create_missing_tags": False}
 
 
@@ -124,7 +121,11 @@ class CallbellContactUpdateSerializer(CallbellPayloadSerializer):
     assigned_user = serializers.CharField(required=False, error_messages=_messages("assigned_user", "an email"))
     unassign_user = serializers.BooleanField(required=False, error_messages=_messages("unassign_user", "a boolean"))
     team_uuid = serializers.CharField(
-        required=False, allow_null=True, allow_blank=True, error_messages=_messages("team_uuid", "a UUID")
+        source="team",
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        error_messages=_messages("team_uuid", "a UUID"),
     )
     bot_status = serializers.ChoiceField(
         choices=BOT_STATUSES, required=False, error_messages=_messages("bot_status", "bot_start or bot_end")
@@ -141,16 +142,8 @@ class CallbellContactUpdateSerializer(CallbellPayloadSerializer):
     def service_kwargs(self, organization: Organization) -> dict[str, Any]:
         """Keyword arguments for `update_contact`. Custom fields given are merged into the current ones."""
         data = dict(self.validated_data)
-        if data.get("tags"):
-            data["tags"] = resolve_tags(organization, data["tags"], create_missing=False)
-        unassign = data.pop("unassign_user", False)
-        if "assigned_user" in data:
-            data["assigned_user"] = resolve_member(organization, data["assigned_user"], field="assigned_user")
-        elif unassign:
+        if data.pop("unassign_user", False) and "assigned_user" not in data:
             data["assigned_user"] = None
-        if "team_uuid" in data:
-            team_uuid = data.pop("team_uuid")
-            data["team"] = resolve_team(organization, team_uuid, field="team_uuid") if team_uuid else None
         return {**data, "custom_fields_mode": "merge", "create_missing_tags": False}
 
 
@@ -165,7 +158,8 @@ class CallbellContactSerializer(serializers.BaseSerializer):
     def to_representation(self, contact: Contact) -> dict[str, Any]:
         request: Request = self.context["request"]
         tags = self.context.get("tags")
-        if tags is None:
+        if tags is None or not all(isinstance(tag, Tag) for tag in tags):
+            # Names as the client sent them are not the stored tags' names (their case may differ).
             tags = contact.tags.all()
         return {
             "uuid": contact.uuid.hex,
@@ -232,3 +226,10 @@ def _admin_path(contact: Contact) -> str:
     except NoReverseMatch:
         # The same path the admin serves once Contact is registered; keeps href stable either way.
         return f"{reverse('admin:index')}contacts/contact/{contact.pk}/change/"
+
+
+ERROR_FIELD_NAMES = {
+    **vendor_field_names(CallbellContactUpdateSerializer),
+    **vendor_field_names(CallbellContactCreateSerializer),
+}
+"""{service field: Callbell parameter}, from the payload fields' `source`: how a service's error is named back."""

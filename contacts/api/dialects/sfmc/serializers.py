@@ -12,7 +12,7 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from contacts.api.dialects.sfmc import attribute_sets
-from contacts.api.dialects.sfmc.attribute_sets import ContactRequest, Violation
+from contacts.api.dialects.sfmc.contact_requests import ContactRequest, Violation, positive_integer
 from contacts.api.dialects.sfmc.errors import (
     INVALID_PARAMETER,
     MALFORMED_REQUEST,
@@ -134,7 +134,7 @@ def parse_delete_request(query_type: str | None, data: Any) -> DeleteRequest:
         if not all(isinstance(value, str) and value.strip() for value in values):
             raise SfmcRequestError(400, INVALID_PARAMETER, "values must be contact keys (non-empty strings)")
         return DeleteRequest("keys", list(dict.fromkeys(value.strip() for value in values)))
-    ids = [attribute_sets.positive_integer(value) for value in values]
+    ids = [positive_integer(value) for value in values]
     if None in ids:
         raise SfmcRequestError(400, INVALID_PARAMETER, "values must be contact ids (positive integers)")
     return DeleteRequest("ids", list(dict.fromkeys(ids)))

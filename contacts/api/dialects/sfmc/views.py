@@ -13,8 +13,8 @@ from rest_framework.response import Response
 
 from contacts.api.auth import AccessTokenAuthentication
 from contacts.api.base import DialectAPIView
-from contacts.api.dialects.sfmc import attribute_sets, serializers
-from contacts.api.dialects.sfmc.attribute_sets import ContactRequest, Violation
+from contacts.api.dialects.sfmc import attribute_sets, contact_requests, serializers
+from contacts.api.dialects.sfmc.contact_requests import ContactRequest, Violation
 from contacts.api.dialects.sfmc.errors import (
     SfmcRequestError,
     describe_rest_error,
@@ -24,7 +24,7 @@ from contacts.api.errors import ApiError
 from contacts.db import UnicodeLower
 from contacts.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from contacts.models import Contact, Scope
-from contacts.services.contacts import create_contact, delete_contact, update_contact
+from contacts.services.contacts import delete_contact, update_contact, upsert_contact
 
 # Which attribute a service's complaint about a canonical field is really about, in SFMC's words.
 _FIELD_ATTRIBUTES = {
@@ -34,6 +34,7 @@ _FIELD_ATTRIBUTES = {
     "full_name": "Email Demographics.First Name/Last Name",
     "contact_key": "contactKey",
 }
+_IDENTITY_TAKEN = "A MobilePush Device ID or LINE Address ID in this request already belongs to another contact"
 
 
 class ContactOperationFailed(Exception):
@@ -77,48 +78,52 @@ class SfmcContactsView(SfmcAPIView):
 
     def _save(self, request: Request, *, creating: bool) -> Response:
         failure_status = 400 if creating else 200
-        parsed = attribute_sets.parse_contact_request(serializers.require_object(request.data))
+        parsed = contact_requests.parse_contact_request(serializers.require_object(request.data))
         contact = None
         violations = list(parsed.violations)
-        if parsed.target_readable:
-            contact, missing = self._target(parsed, creating=creating)
+        # A create by contactKey alone is checked against nothing stored: the service finds the contact, if any.
+        if parsed.target_readable and not (creating and parsed.contact_id is None):
+            contact, missing = self._find_target(parsed, creating=creating)
             if missing:
                 violations.append(missing)
         # A create must stand on its own; an update is checked against the sets the contact will end up with,
         # so without a contact there is nothing to check an update against.
         if parsed.sets_readable and (creating or contact is not None):
             sets = parsed.sets if creating else {**_stored_sets(contact), **parsed.sets}
-            violations += attribute_sets.dependency_violations(sets)
+            violations += contact_requests.dependency_violations(sets)
         if violations:
             raise ContactOperationFailed(parsed, violations, failure_status)
 
-        fields = attribute_sets.canonical_fields(parsed.sets)
-        is_new = contact is None
+        may_update = not creating or request.user.has_scope(Scope.CONTACTS_UPDATE)
+        if contact is not None and not may_update:
+            raise PermissionDenied(Scope.CONTACTS_UPDATE)
+        arguments = {
+            **attribute_sets.canonical_fields(parsed.sets),
+            # Only the sets given change; an update keeps the others.
+            "attributes": parsed.sets,
+            "attributes_mode": "merge",
+            "channel_identities": attribute_sets.channel_identities(parsed.sets),
+        }
         try:
-            if contact is None:
-                contact, is_new = self._create(parsed, fields)
-            if not is_new:
-                if creating and not request.user.has_scope(Scope.CONTACTS_UPDATE):
-                    raise PermissionDenied(Scope.CONTACTS_UPDATE)
-                attributes = {**_stored_sets(contact), **parsed.sets}
-                contact = update_contact(contact, attributes=attributes, **fields)
-            attribute_sets.save_channel_identities(
-                contact, attribute_sets.channel_identities(parsed.sets), replace=not is_new
-            )
+            if creating and parsed.contact_key is not None:
+                contact, is_new = upsert_contact(
+                    organization=self.organization, match_on="contact_key", contact_key=parsed.contact_key, **arguments
+                )
+            else:
+                contact, is_new = update_contact(contact, **arguments), False
         except NotFound:
             # Deleted by a concurrent request after we found it: the same answer as if it had never existed.
             raise ContactOperationFailed(parsed, [_not_found(parsed)], failure_status) from None
         except (ValidationFailed, Conflict) as error:
             raise ContactOperationFailed(parsed, [_violation(error)], failure_status) from None
+        if not is_new and not may_update:
+            # A concurrent create of the key won: ours became an update this credential may not make (the
+            # request's transaction is rolled back with the error).
+            raise PermissionDenied(Scope.CONTACTS_UPDATE)
         return Response(serializers.contact_operation_body(contact, is_new=is_new))
 
-    def _target(self, parsed: ContactRequest, *, creating: bool) -> tuple[Contact | None, Violation | None]:
-        contact, violation = self._find_target(parsed, creating=creating)
-        if contact is not None:
-            contact.organization = self.organization  # already loaded with the token; saves a query
-        return contact, violation
-
     def _find_target(self, parsed: ContactRequest, *, creating: bool) -> tuple[Contact | None, Violation | None]:
+        """The contact the request names, read to check the request against it (the service writes)."""
         contacts = Contact.objects.filter(organization=self.organization)
         if parsed.contact_key is not None:
             contact = contacts.filter(contact_key=parsed.contact_key).first()
@@ -128,26 +133,13 @@ class SfmcContactsView(SfmcAPIView):
                 )
             if contact is None and not creating:
                 return None, _not_found(parsed)
-            return contact, None
-        contact = contacts.filter(pk=parsed.contact_id).first()
-        if contact is None:
-            return None, _not_found(parsed)
+        else:
+            contact = contacts.filter(pk=parsed.contact_id).first()
+            if contact is None:
+                return None, _not_found(parsed)
+        if contact is not None:
+            contact.organization = self.organization  # already loaded with the token; saves a query
         return contact, None
-
-    def _create(self, parsed: ContactRequest, fields: dict[str, Any]) -> tuple[Contact, bool]:
-        attributes = dict(parsed.sets)
-        try:
-            contact = create_contact(
-                organization=self.organization, contact_key=parsed.contact_key, attributes=attributes, **fields
-            )
-        except Conflict:
-            # Another request may have created this key between our lookup and insert: theirs wins, ours updates
-            # it. Its phone or alias can be what collided first, so look the key up whatever the field was.
-            winner = Contact.objects.filter(organization=self.organization, contact_key=parsed.contact_key).first()
-            if winner is None:
-                raise
-            return winner, False
-        return contact, True
 
 
 def _stored_sets(contact: Contact) -> dict[str, Any]:
@@ -162,6 +154,8 @@ def _not_found(parsed: ContactRequest) -> Violation:
 
 
 def _violation(error: ValidationFailed | Conflict) -> Violation:
+    if isinstance(error, Conflict) and error.field == "channel_identities":
+        return Violation("DuplicateValue", _IDENTITY_TAKEN)
     where = _FIELD_ATTRIBUTES.get(error.field or "", "")
     message = f"{where}: {error.message}" if where else error.message
     if isinstance(error, Conflict):

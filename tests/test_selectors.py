@@ -10,11 +10,8 @@ from contacts.models import Contact
 from contacts.selectors import (
     SHOWN_FULL_NAME,
     PhoneMatch,
-    contact_by_email,
-    contact_by_phone,
-    contact_by_pk,
-    contact_by_uuid,
     contacts_with_every_tag,
+    find_contact,
     search_contacts,
 )
 from contacts.services.contacts import create_contact
@@ -50,36 +47,36 @@ def globex_ana(other_organization):
 
 @pytest.mark.parametrize("text", [UUID, "6f1c2b9e0d4a4c559d0e8a1b2c3d4e5f", UUID.upper()])
 def test_contact_by_uuid_reads_the_uuid_dashed_or_not(organization, ana, text):
-    assert contact_by_uuid(organization=organization, uuid=text).name == "Ana"
+    assert find_contact(organization=organization, uuid=text).name == "Ana"
 
 
 @pytest.mark.parametrize("text", ["not-a-uuid", "", "6f1c2b9e-0d4a-4c55-9d0e", f" {UUID}"])
 def test_contact_by_uuid_finds_nothing_for_text_that_is_no_uuid(organization, ana, text):
-    assert contact_by_uuid(organization=organization, uuid=text) is None
+    assert find_contact(organization=organization, uuid=text) is None
 
 
 def test_contact_by_uuid_never_finds_another_organizations_contact(other_organization, ana):
-    assert contact_by_uuid(organization=other_organization, uuid=UUID) is None
+    assert find_contact(organization=other_organization, uuid=UUID) is None
 
 
 def test_contact_by_uuid_raises_the_callers_not_found(other_organization, ana):
     with pytest.raises(NotFound) as raised:
-        contact_by_uuid(organization=other_organization, uuid=UUID, not_found=NotFound("id", "Contact missing"))
+        find_contact(organization=other_organization, uuid=UUID, not_found=NotFound("id", "Contact missing"))
     assert (raised.value.field, raised.value.message) == ("id", "Contact missing")
 
 
 def test_contact_by_uuid_keeps_the_scoping_of_a_callers_queryset(organization, other_organization, ana):
     # A queryset only adds what a serializer reads; it cannot widen the search to every organization.
     everyone = Contact.objects.select_related("team")
-    assert contact_by_uuid(organization=other_organization, uuid=UUID, queryset=everyone) is None
-    assert contact_by_uuid(organization=organization, uuid=UUID, queryset=everyone).name == "Ana"
+    assert find_contact(organization=other_organization, uuid=UUID, queryset=everyone) is None
+    assert find_contact(organization=organization, uuid=UUID, queryset=everyone).name == "Ana"
 
 
 def test_contact_by_pk_stays_in_the_organization(organization, other_organization, ana):
-    assert contact_by_pk(organization=organization, pk=ana.pk).name == "Ana"
-    assert contact_by_pk(organization=other_organization, pk=ana.pk) is None
+    assert find_contact(organization=organization, pk=ana.pk).name == "Ana"
+    assert find_contact(organization=other_organization, pk=ana.pk) is None
     with pytest.raises(NotFound) as raised:
-        contact_by_pk(organization=other_organization, pk=ana.pk, not_found=NotFound("id", f"Contact {ana.pk}"))
+        find_contact(organization=other_organization, pk=ana.pk, not_found=NotFound("id", f"Contact {ana.pk}"))
     assert raised.value.field == "id"
 
 
@@ -91,29 +88,29 @@ def test_contact_by_pk_stays_in_the_organization(organization, other_organizatio
     ["+12125550111", "12125550111", "2125550111", "(212) 555-0111", "212.555.0111", "+1 212 555 0111", "0012125550111"],
 )
 def test_contact_by_phone_finds_one_contact_in_every_format(organization, ana, globex_ana, number):
-    assert contact_by_phone(organization=organization, number=number).name == "Ana"
+    assert find_contact(organization=organization, phone=number).name == "Ana"
 
 
 def test_contact_by_phone_reads_national_numbers_in_the_organizations_region(other_organization):
     create_contact(organization=other_organization, name="Gwen", phone="+447911123456")
 
     for number in ["07911 123456", "07911123456", "+44 7911 123456", "447911123456"]:
-        assert contact_by_phone(organization=other_organization, number=number).name == "Gwen"
+        assert find_contact(organization=other_organization, phone=number).name == "Gwen"
 
 
 def test_contact_by_phone_never_finds_another_organizations_contact(organization, other_organization, ana):
-    assert contact_by_phone(organization=other_organization, number="+12125550111") is None
+    assert find_contact(organization=other_organization, phone="+12125550111") is None
     with pytest.raises(NotFound) as raised:
-        contact_by_phone(
-            organization=other_organization, number="+12125550111", not_found=NotFound("msisdn", "Contact not found")
+        find_contact(
+            organization=other_organization, phone="+12125550111", not_found=NotFound("msisdn", "Contact not found")
         )
     assert (raised.value.field, raised.value.message) == ("msisdn", "Contact not found")
 
 
 def test_an_unreadable_number_is_no_contact_unless_the_caller_refuses_it(organization, ana):
-    assert contact_by_phone(organization=organization, number="call me") is None
+    assert find_contact(organization=organization, phone="call me") is None
     with pytest.raises(ValidationFailed) as raised:
-        contact_by_phone(organization=organization, number="call me", refuse_unreadable_as="number")
+        find_contact(organization=organization, phone="call me", refuse_unreadable_as="number")
     assert raised.value.field == "number"
 
 
@@ -123,13 +120,13 @@ def test_an_unreadable_number_is_no_contact_unless_the_caller_refuses_it(organiz
 def test_contact_by_email_ignores_case_and_answers_the_first_created(organization, ana, globex_ana):
     create_contact(organization=organization, name="Second Ana", phone="+12125550122", email="ana@example.com")
 
-    assert contact_by_email(organization=organization, email=" ANA@example.COM ").name == "Ana"
-    assert contact_by_email(organization=organization, email="nobody@example.com") is None
+    assert find_contact(organization=organization, email=" ANA@example.COM ").name == "Ana"
+    assert find_contact(organization=organization, email="nobody@example.com") is None
 
 
 def test_contact_by_email_never_finds_another_organizations_contact(other_organization, ana):
     create_contact(organization=other_organization, name="Other", phone="+12125550133")
-    assert contact_by_email(organization=other_organization, email="Ana@Example.com") is None
+    assert find_contact(organization=other_organization, email="Ana@Example.com") is None
 
 
 # --- every tag -----------------------------------------------------------------------------------------------------
@@ -229,3 +226,9 @@ def test_shown_full_name_falls_back_to_the_name(organization, people):
 def test_a_blank_term_finds_everything(organization, people):
     contacts = Contact.objects.filter(organization=organization)
     assert search_contacts(contacts, "   ", regions=["US"]).count() == 4
+
+
+@pytest.mark.parametrize("lookups", [{}, {"pk": 1, "uuid": UUID}, {"phone": "+12125550111", "email": "a@example.com"}])
+def test_find_contact_takes_exactly_one_identifier(organization, lookups):
+    with pytest.raises(TypeError):
+        find_contact(organization=organization, **lookups)

@@ -4,11 +4,8 @@ Services write; selectors only read. Each dialect view, the admin and the export
 a lookup (a uuid, a phone in any format, tags in any case) answers the same on every surface."""
 
 from contacts.selectors.contacts import (
-    contact_by_email,
-    contact_by_phone,
-    contact_by_pk,
-    contact_by_uuid,
     contacts_with_every_tag,
+    find_contact,
     organization_contacts,
 )
 from contacts.selectors.rendering import display_name, full_name, rendered
@@ -17,12 +14,9 @@ from contacts.selectors.search import SHOWN_FULL_NAME, PhoneMatch, search_contac
 __all__ = [
     "SHOWN_FULL_NAME",
     "PhoneMatch",
-    "contact_by_email",
-    "contact_by_phone",
-    "contact_by_pk",
-    "contact_by_uuid",
     "contacts_with_every_tag",
     "display_name",
+    "find_contact",
     "full_name",
     "organization_contacts",
     "rendered",

@@ -1,16 +1,15 @@
-"""Finding one organization's contacts: by id, uuid, phone, email or tags.
+"""Finding one organization's contacts: one by id, uuid, phone or email (`find_contact`), several by tags.
 
 Every selector takes the organization and filters by it itself, so another organization's contact behaves exactly
 like one that does not exist, whatever queryset the caller passes (a queryset only adds what its serializer reads:
-`select_related`, `prefetch_related`, annotations). A lookup that finds nothing returns None, or raises the
-`NotFound` the caller passes as `not_found`, which carries the field and message of the caller's own answer.
+`select_related`, `prefetch_related`, annotations). A lookup that finds nothing returns None, or, when the caller
+passes one as `not_found`, raises that `NotFound`, which carries the field and message of the caller's own answer.
 """
 
 from __future__ import annotations
 
-import uuid
+import uuid as uuid_module
 from collections.abc import Iterable
-from typing import overload
 
 from django.db.models import Exists, OuterRef, QuerySet
 
@@ -24,110 +23,53 @@ def organization_contacts(organization: Organization, queryset: QuerySet[Contact
     return (Contact.objects.all() if queryset is None else queryset).filter(organization=organization)
 
 
-@overload
-def contact_by_pk(
-    *, organization: Organization, pk: int, queryset: QuerySet[Contact] | None = ..., not_found: NotFound
-) -> Contact: ...
-@overload
-def contact_by_pk(
-    *, organization: Organization, pk: int, queryset: QuerySet[Contact] | None = ..., not_found: None = ...
-) -> Contact | None: ...
-def contact_by_pk(
-    *, organization: Organization, pk: int, queryset: QuerySet[Contact] | None = None, not_found: NotFound | None = None
-) -> Contact | None:
-    """The organization's contact with this database id."""
-    return _found(organization_contacts(organization, queryset).filter(pk=pk).first(), not_found)
-
-
-@overload
-def contact_by_uuid(
-    *, organization: Organization, uuid: str, queryset: QuerySet[Contact] | None = ..., not_found: NotFound
-) -> Contact: ...
-@overload
-def contact_by_uuid(
-    *, organization: Organization, uuid: str, queryset: QuerySet[Contact] | None = ..., not_found: None = ...
-) -> Contact | None: ...
-def contact_by_uuid(
+def find_contact(
     *,
     organization: Organization,
-    uuid: str,
-    queryset: QuerySet[Contact] | None = None,
-    not_found: NotFound | None = None,
-) -> Contact | None:
-    """The organization's contact with this uuid, written with or without dashes; text that is no uuid finds none."""
-    contact_uuid = _parse_uuid(uuid)
-    if contact_uuid is None:
-        return _found(None, not_found)
-    contact = organization_contacts(organization, queryset).filter(uuid=contact_uuid).first()
-    if contact is not None:
-        # The caller holds the organization already; this spares the services a query for it.
-        contact.organization = organization
-    return _found(contact, not_found)
-
-
-@overload
-def contact_by_phone(
-    *,
-    organization: Organization,
-    number: str,
-    queryset: QuerySet[Contact] | None = ...,
-    not_found: NotFound,
-    refuse_unreadable_as: str | None = ...,
-) -> Contact: ...
-@overload
-def contact_by_phone(
-    *,
-    organization: Organization,
-    number: str,
-    queryset: QuerySet[Contact] | None = ...,
-    not_found: None = ...,
-    refuse_unreadable_as: str | None = ...,
-) -> Contact | None: ...
-def contact_by_phone(
-    *,
-    organization: Organization,
-    number: str,
+    pk: int | None = None,
+    uuid: str | None = None,
+    phone: str | None = None,
+    email: str | None = None,
     queryset: QuerySet[Contact] | None = None,
     not_found: NotFound | None = None,
     refuse_unreadable_as: str | None = None,
 ) -> Contact | None:
-    """The organization's contact whose phone is `number` read by the phone policy, as a create reads it (national
-    numbers in the organization's region), so whatever format a contact was created with finds it.
+    """The organization's contact named by exactly one of:
 
-    A number the policy refuses is that `ValidationFailed`, naming `refuse_unreadable_as`, when the caller's
-    vendor documents it as bad input; without `refuse_unreadable_as` it is simply a number no contact has."""
-    try:
-        phone = normalize_phone(
-            number, default_region=organization.default_region, field=refuse_unreadable_as or "phone"
-        )
-    except ValidationFailed:
-        if refuse_unreadable_as is not None:
-            raise
-        return _found(None, not_found)
-    return _found(organization_contacts(organization, queryset).filter(phone=phone.e164).first(), not_found)
-
-
-@overload
-def contact_by_email(
-    *, organization: Organization, email: str, queryset: QuerySet[Contact] | None = ..., not_found: NotFound
-) -> Contact: ...
-@overload
-def contact_by_email(
-    *, organization: Organization, email: str, queryset: QuerySet[Contact] | None = ..., not_found: None = ...
-) -> Contact | None: ...
-def contact_by_email(
-    *,
-    organization: Organization,
-    email: str,
-    queryset: QuerySet[Contact] | None = None,
-    not_found: NotFound | None = None,
-) -> Contact | None:
-    """The organization's first contact created with this email, whatever its case (emails are not unique)."""
-    contact = None
-    if "\x00" not in email:
-        contacts = organization_contacts(organization, queryset).order_by("created_at", "id")
-        contact = contacts.filter(email__iexact=email.strip()).first()
-    return _found(contact, not_found)
+    - `pk`, its database id;
+    - `uuid`, written with or without dashes (text that is no uuid names no contact);
+    - `phone`, read by the phone policy as a create reads it (national numbers in the organization's region), so
+      whatever format a contact was created with finds it. A number the policy refuses is that `ValidationFailed`,
+      naming `refuse_unreadable_as`, when the caller's vendor documents it as bad input; without it, it is
+      simply a number no contact has;
+    - `email`, whatever its case: emails are not unique, so the first contact created with it.
+    """
+    given = [
+        name for name, value in (("pk", pk), ("uuid", uuid), ("phone", phone), ("email", email)) if value is not None
+    ]
+    if len(given) != 1:
+        raise TypeError(f"find_contact takes one of pk, uuid, phone or email, not {given or 'none'}")
+    contacts = organization_contacts(organization, queryset)
+    condition: dict[str, object] | None = None
+    if pk is not None:
+        condition = {"pk": pk}
+    elif uuid is not None:
+        parsed = _parse_uuid(uuid)
+        condition = {"uuid": parsed} if parsed else None
+    elif phone is not None:
+        e164 = _e164(phone, organization, refuse_unreadable_as)
+        condition = {"phone": e164} if e164 else None
+    elif email is not None and "\x00" not in email:
+        contacts = contacts.order_by("created_at", "id")
+        condition = {"email__iexact": email.strip()}
+    contact = contacts.filter(**condition).first() if condition else None
+    if contact is None:
+        if not_found is not None:
+            raise not_found
+        return None
+    # The caller holds the organization already; this spares the services a query for it.
+    contact.organization = organization
+    return contact
 
 
 def contacts_with_every_tag(
@@ -142,14 +84,19 @@ def contacts_with_every_tag(
     return contacts
 
 
-def _parse_uuid(text: str) -> uuid.UUID | None:
+def _e164(number: str, organization: Organization, refuse_unreadable_as: str | None) -> str | None:
     try:
-        return uuid.UUID(text)
-    except (TypeError, ValueError, AttributeError):
+        return normalize_phone(
+            number, default_region=organization.default_region, field=refuse_unreadable_as or "phone"
+        ).e164
+    except ValidationFailed:
+        if refuse_unreadable_as is not None:
+            raise
         return None
 
 
-def _found(contact: Contact | None, not_found: NotFound | None) -> Contact | None:
-    if contact is None and not_found is not None:
-        raise not_found
-    return contact
+def _parse_uuid(text: str) -> uuid_module.UUID | None:
+    try:
+        return uuid_module.UUID(text)
+    except (TypeError, ValueError, AttributeError):
+        return None

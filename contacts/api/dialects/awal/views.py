@@ -36,7 +36,7 @@ from contacts.api.dialects.awal.throttling import (
 from contacts.api.errors import ApiError
 from contacts.errors import NotFound
 from contacts.models import Contact, Scope, SenderNumber
-from contacts.selectors import PhoneMatch, contact_by_pk, organization_contacts, search_contacts
+from contacts.selectors import PhoneMatch, find_contact, organization_contacts, search_contacts
 from contacts.services.contacts import create_contact, delete_contact, update_contact
 
 
@@ -130,7 +130,7 @@ class AwalAPIView(DialectAPIView):
         return organization_contacts(self.organization).annotate(**{FIRST_GROUP_ATTRIBUTE: Subquery(first_group[:1])})
 
     def get_contact(self, contact_id: int) -> Contact:
-        return contact_by_pk(
+        return find_contact(
             organization=self.organization,
             pk=contact_id,
             queryset=self.contacts(),

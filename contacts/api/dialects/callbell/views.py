@@ -23,7 +23,7 @@ from contacts.api.dialects.callbell.serializers import (
 from contacts.api.errors import ApiError
 from contacts.errors import NotFound, ValidationFailed
 from contacts.models import Contact, ContactSource, Organization, Scope, Tag
-from contacts.selectors import contact_by_phone, contact_by_uuid, contacts_with_every_tag, organization_contacts
+from contacts.selectors import contacts_with_every_tag, find_contact, organization_contacts
 from contacts.services.contacts import create_contact, delete_contact, update_contact
 
 PAGE_SIZE = 25
@@ -64,7 +64,7 @@ class CallbellAPIView(DialectAPIView):
 
     def get_contact(self, raw_uuid: str, *, for_rendering: bool = True) -> Contact:
         """The organization's contact with this uuid (32 hex digits or dashed); any other is a 404."""
-        return contact_by_uuid(
+        return find_contact(
             organization=self.organization,
             uuid=raw_uuid,
             queryset=callbell_contacts(self.organization) if for_rendering else None,
@@ -153,9 +153,9 @@ class CallbellContactByPhoneView(CallbellAPIView):
         if request.query_params.get("channel_uuid"):
             # Accepted for compatibility; this project has no channels to narrow the lookup by.
             _uuid_param("channel_uuid", request.query_params["channel_uuid"])
-        contact = contact_by_phone(
+        contact = find_contact(
             organization=self.organization,
-            number=number,
+            phone=number,
             queryset=callbell_contacts(self.organization),
             not_found=NotFound(None, "Contact not found"),
             refuse_unreadable_as="number",

@@ -27,9 +27,7 @@ from contacts.models import Contact, Scope
 from contacts.selectors import (
     SHOWN_FULL_NAME,
     PhoneMatch,
-    contact_by_email,
-    contact_by_phone,
-    contact_by_uuid,
+    find_contact,
     organization_contacts,
     search_contacts,
 )
@@ -75,7 +73,7 @@ class ContactshipAPIView(DialectAPIView):
 
     def contact_by_id(self, contact_id: str) -> Contact:
         """The key's organization's contact with this uuid; anything else, another tenant's included, is a 404."""
-        return contact_by_uuid(organization=self.organization, uuid=contact_id, not_found=_not_found(contact_id))
+        return find_contact(organization=self.organization, uuid=contact_id, not_found=_not_found(contact_id))
 
 
 def _validated(serializer_class: type, data: Any, **kwargs: Any) -> Any:
@@ -143,9 +141,9 @@ class ContactshipContactDetailView(ContactshipAPIView):
         missing = NotFound(identifier_type, f"Contact with {identifier_type} {identifier} not found")
         if identifier_type == "phone_number":
             # Text that is no phone number at all is a number no contact has: a 404, not a 400.
-            return contact_by_phone(organization=self.organization, number=identifier, not_found=missing)
+            return find_contact(organization=self.organization, phone=identifier, not_found=missing)
         # Emails are not unique: the first contact created with it answers.
-        return contact_by_email(organization=self.organization, email=identifier, not_found=missing)
+        return find_contact(organization=self.organization, email=identifier, not_found=missing)
 
     def patch(self, request: Request, identifier: str) -> Response:
         contact = self.contact_by_id(identifier)

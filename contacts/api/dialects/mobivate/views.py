@@ -26,7 +26,7 @@ from contacts.api.negotiation import AlwaysJSONNegotiation
 from contacts.errors import NotFound as ContactNotFound
 from contacts.errors import ValidationFailed
 from contacts.models import Scope
-from contacts.selectors import contact_by_phone, contact_by_uuid, organization_contacts
+from contacts.selectors import find_contact, organization_contacts
 from contacts.services import contacts as contact_services
 
 
@@ -113,7 +113,7 @@ class MobivateContactDetailView(MobivateAPIView):
     required_scopes = {"POST": Scope.CONTACTS_UPDATE, "DELETE": Scope.CONTACTS_DELETE}
 
     def post(self, request: Request, reference: str) -> Response:
-        contact = contact_by_uuid(organization=self.organization, uuid=reference)
+        contact = find_contact(organization=self.organization, uuid=reference)
         if contact is None:
             raise _unknown_contact_on_update()
         serializer = MobivateContactUpdateSerializer(data=request.data)
@@ -127,8 +127,8 @@ class MobivateContactDetailView(MobivateAPIView):
 
     def delete(self, request: Request, reference: str) -> Response:
         # The msisdn is read the way create reads it, so the digits a client created a contact with find it.
-        contact = contact_by_phone(
-            organization=self.organization, number=reference, not_found=ContactNotFound("msisdn", "Contact not found")
+        contact = find_contact(
+            organization=self.organization, phone=reference, not_found=ContactNotFound("msisdn", "Contact not found")
         )
         contact_services.delete_contact(contact, actor=request.user)
         return Response({"success": True})

@@ -32,6 +32,7 @@ from contacts.models import (
     Tag,
     Team,
 )
+from contacts.services.contact_fields import SEARCH_FIELDS
 from contacts.services.contacts import create_contact, delete_contact, update_contact
 from contacts.services.phones import format_international
 from contacts.services.search import search_contacts
@@ -70,7 +71,7 @@ class ContactAdmin(OrganizationScopedAdmin):
     )
     list_display_links = ("avatar_thumbnail", "display_name")
     list_select_related = ("branch", "assigned_user", "organization")
-    search_fields = ("name", "full_name", "email", "alias", "contact_key")
+    search_fields = SEARCH_FIELDS
     autocomplete_fields = ("tags", "groups", "branch", "team", "assigned_user")
     readonly_fields = ("uuid", "avatar_preview", "phone_validity", "attributes_table", "created_at", "updated_at")
     date_hierarchy = None

@@ -13,6 +13,11 @@ from django.core.files.uploadedfile import UploadedFile
 from contacts.errors import ContactsError
 from contacts.models import Contact, ContactSource, CustomField, CustomFieldType, Organization
 from contacts.services.avatars import process_avatar
+from contacts.services.contact_fields import WRITABLE_FIELDS
+
+# Every field the services write that a person edits in the form: all but the custom fields (one input each,
+# added per organization) and the vendor attribute sets (shown read-only).
+ADMIN_FIELDS = tuple(name for name in WRITABLE_FIELDS if name not in ("custom_fields", "attributes"))
 
 CUSTOM_FIELD_PREFIX = "cf_"
 
@@ -58,11 +63,7 @@ class ContactAdminForm(forms.ModelForm):
 
     class Meta:
         model = Contact
-        fields = [
-            "organization", "name", "full_name", "alias", "contact_key", "is_favorite", "phone", "email", "source",
-            "avatar", "avatar_url", "country", "address", "description", "note", "bot_status", "branch", "team",
-            "assigned_user", "groups", "tags",
-        ]  # fmt: skip
+        fields = ["organization", *ADMIN_FIELDS]
         widgets = {"note": forms.Textarea(attrs={"rows": 3}), "description": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -161,11 +162,7 @@ def _sentence(message: str) -> str:
     return message if message.endswith(".") else f"{message}."
 
 
-# The form's fields that the contact services take under the same name.
-_SERVICE_FIELDS = (
-    "name", "full_name", "alias", "contact_key", "is_favorite", "phone", "email", "source", "avatar_url", "country",
-    "address", "description", "note", "bot_status", "branch", "team", "assigned_user", "groups", "tags",
-)  # fmt: skip
-# Where the services name an input differently. The upload was checked by the form (clean_avatar), so the
-# service's "avatar" errors are about the avatar URL.
-_SERVICE_TO_FORM = {"branch_id": "branch", "team_uuid": "team", "avatar": "avatar_url"}
+# The form's fields that the contact services take under the same name (the avatar upload is processed first).
+_SERVICE_FIELDS = tuple(name for name in ADMIN_FIELDS if name != "avatar")
+# The services name the avatar URL's errors "avatar"; the upload was checked by the form (clean_avatar).
+_SERVICE_TO_FORM = {"avatar": "avatar_url"}

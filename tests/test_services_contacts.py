@@ -2,6 +2,7 @@ import pytest
 
 from contacts.errors import Conflict, UnknownReference, ValidationFailed
 from contacts.models import Contact, CustomField, CustomFieldType, Tag
+from contacts.services.changes import contacts_changed
 from contacts.services.contacts import create_contact, delete_contact, update_contact, upsert_contact
 from tests.factories import (
     BranchFactory,
@@ -175,3 +176,53 @@ def test_nul_characters_are_rejected_before_the_database(organization, kwargs):
     assert Contact.objects.count() == 0
     assert Tag.objects.count() == 0
     assert CustomField.objects.count() == 0
+
+
+# --- every write reports itself once through record_change -------------------------------------------------------
+
+
+@pytest.fixture
+def changes():
+    received: list[tuple[str, int, tuple[int, ...], object]] = []
+
+    def receiver(sender, organization_id, contact_ids, actor, **kwargs):
+        received.append((str(sender), organization_id, contact_ids, actor))
+
+    contacts_changed.connect(receiver)
+    yield received
+    contacts_changed.disconnect(receiver)
+
+
+def test_create_update_and_delete_each_record_one_change(organization, changes):
+    contact = create_contact(organization=organization, name="A", tags=["VIP"], actor="creator")
+    update_contact(contact, name="B", tags=[], actor="editor")
+    contact_id = contact.pk
+    delete_contact(contact, actor="remover")
+
+    assert changes == [
+        ("created", organization.pk, (contact_id,), "creator"),
+        ("updated", organization.pk, (contact_id,), "editor"),
+        ("deleted", organization.pk, (contact_id,), "remover"),
+    ]
+
+
+def test_upsert_records_one_change_of_what_it_did(organization, changes):
+    first, _ = upsert_contact(organization=organization, match_on="phone", phone="+12124567890", actor="api")
+    upsert_contact(organization=organization, match_on="phone", phone="212-456-7890", name="B", actor="api")
+
+    assert changes == [
+        ("created", organization.pk, (first.pk,), "api"),
+        ("updated", organization.pk, (first.pk,), "api"),
+    ]
+
+
+def test_a_refused_write_records_no_change(organization, changes):
+    contact = create_contact(organization=organization, name="A", phone="+12124567890")
+    changes.clear()
+
+    with pytest.raises(Conflict):
+        create_contact(organization=organization, phone="+12124567890")
+    with pytest.raises(ValidationFailed):
+        update_contact(contact, email="nope")
+
+    assert changes == []

@@ -13,6 +13,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from contacts.api.dialects.field_names import vendor_field_names
 from contacts.models import Contact, CustomField
 from contacts.selectors import full_name, rendered
 
@@ -113,6 +114,10 @@ class ContactshipContactWriteSerializer(_RejectUnknownFieldsMixin, serializers.S
         if "additional_data" in data:
             data.update(additional_data_to_custom_fields(data.pop("additional_data")))
         return data
+
+
+# {service field: Contactship field}: the fields' `source`, and the custom fields `additional_data` is read into.
+ERROR_FIELD_NAMES = {**vendor_field_names(ContactshipContactWriteSerializer), "custom_fields": "additional_data"}
 
 
 class ContactshipContactListQuerySerializer(serializers.Serializer):

@@ -129,6 +129,17 @@ def locale_region(value: Any) -> str | None:
     return region if region in phonenumbers.SUPPORTED_REGIONS else None
 
 
+# The attribute each canonical field is read from (`canonical_fields`): where a service's complaint about the
+# field is really about, in SFMC's words.
+FIELD_ATTRIBUTES = {
+    "email": f"{EMAIL_ADDRESSES}.Email Address",
+    "phone": f"{MOBILECONNECT_DEMOGRAPHICS}.Mobile Number",
+    "name": f"{EMAIL_DEMOGRAPHICS}.First Name/Last Name",
+    "full_name": f"{EMAIL_DEMOGRAPHICS}.First Name/Last Name",
+    "contact_key": "contactKey",
+}
+
+
 def canonical_fields(sets: Mapping[str, list[dict[str, Any]]]) -> dict[str, Any]:
     """Service keyword arguments filled from the well-known attributes of the sets given in this request."""
     fields: dict[str, Any] = {}

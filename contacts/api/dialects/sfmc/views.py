@@ -26,14 +26,6 @@ from contacts.errors import Conflict, NotFound, PermissionDenied, ValidationFail
 from contacts.models import Contact, Scope
 from contacts.services.contacts import delete_contact, update_contact, upsert_contact
 
-# Which attribute a service's complaint about a canonical field is really about, in SFMC's words.
-_FIELD_ATTRIBUTES = {
-    "email": "Email Addresses.Email Address",
-    "phone": "MobileConnect Demographics.Mobile Number",
-    "name": "Email Demographics.First Name/Last Name",
-    "full_name": "Email Demographics.First Name/Last Name",
-    "contact_key": "contactKey",
-}
 _IDENTITY_TAKEN = "A MobilePush Device ID or LINE Address ID in this request already belongs to another contact"
 
 
@@ -156,7 +148,7 @@ def _not_found(parsed: ContactRequest) -> Violation:
 def _violation(error: ValidationFailed | Conflict) -> Violation:
     if isinstance(error, Conflict) and error.field == "channel_identities":
         return Violation("DuplicateValue", _IDENTITY_TAKEN)
-    where = _FIELD_ATTRIBUTES.get(error.field or "", "")
+    where = attribute_sets.FIELD_ATTRIBUTES.get(error.field or "", "")
     message = f"{where}: {error.message}" if where else error.message
     if isinstance(error, Conflict):
         return Violation("DuplicateValue", message)

@@ -272,3 +272,9 @@ def test_head_answers_like_get_without_a_body(api, organization):
 def test_answers_are_never_cached(api):
     assert api.get("/api/v1/contacts")["Cache-Control"] == "no-store"
     assert api.get("/api/v1/nothing")["Cache-Control"] == "no-store"
+
+
+def test_the_dialects_stay_where_they_were(client):
+    # Mounted next to every dialect, the native API takes none of their paths.
+    assert client.get("/callbell/v1/contacts").status_code == 401
+    assert client.get("/healthz").status_code == 200

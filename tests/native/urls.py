@@ -1,6 +1,7 @@
-"""The native API mounted at /api/v1/, as crm/urls.py will mount it. Only that mount: these tests need no other
-route, and stay independent of the dialects' modules."""
+"""The project's routes with the native API mounted at /api/v1/, as crm/urls.py is to mount it."""
 
 from django.urls import include, path
 
-urlpatterns = [path("api/v1/", include("contacts.api.native.urls"))]
+from crm.urls import urlpatterns as project_urlpatterns
+
+urlpatterns = [path("api/v1/", include("contacts.api.native.urls")), *project_urlpatterns]

@@ -236,3 +236,11 @@ def test_lookup_refusals(api):
         {"field": None, "code": "invalid", "message": "Give exactly one of: phone, email, alias, contact_key"}
     ]
     assert (bad_phone.status_code, bad_phone.json()["errors"][0]["code"]) == (400, "invalid_phone_number")
+
+
+def test_lookup_by_email_ignores_case(api, organization):
+    ada = ContactFactory(organization=organization, email="Ada@Example.com")
+
+    response = api.get("/api/v1/contacts/lookup", {"email": "ada@example.COM"})
+
+    assert (response.status_code, response.json()["id"]) == (200, str(ada.uuid))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from django.db.models import QuerySet
@@ -17,10 +16,15 @@ from contacts.api.native.pagination import next_link, ordering_of, paginate
 from contacts.api.native.serializers import ContactWriteSerializer, render_contact
 from contacts.errors import NotFound, ValidationFailed
 from contacts.models import Contact, Organization, Scope
+from contacts.selectors import find_contact, organization_contacts
 from contacts.services.contacts import create_contact, delete_contact, update_contact
-from contacts.services.phones import normalize_phone
 
 PAGING_PARAMETERS = {"cursor", "limit", "ordering"}
+
+
+def contact_not_found() -> NotFound:
+    # A new exception each time: a raised one carries its traceback, which a shared instance would accumulate.
+    return NotFound(None, "Contact not found")
 
 
 def native_contacts(organization: Organization) -> QuerySet[Contact]:
@@ -99,15 +103,7 @@ class ContactDetailView(NativeAPIView):
 
     def get_contact(self, raw: str, queryset: QuerySet[Contact] | None = None) -> Contact:
         """The organization's contact with this uuid; another organization's is as absent as one never created."""
-        try:
-            contact_uuid = uuid.UUID(raw)
-        except ValueError:
-            raise NotFound(None, "Contact not found") from None
-        contacts = queryset if queryset is not None else self.organization.contacts.all()
-        contact = contacts.filter(uuid=contact_uuid).first()
-        if contact is None:
-            raise NotFound(None, "Contact not found")
-        return contact
+        return find_contact(organization=self.organization, uuid=raw, queryset=queryset, not_found=contact_not_found())
 
     def get(self, request: Request, contact_id: str) -> Response:
         return Response(render_contact(self.get_contact(contact_id, native_contacts(self.organization))))
@@ -127,14 +123,14 @@ class ContactDetailView(NativeAPIView):
                 **serializer.service_kwargs(),
             )
         except NotFound:
-            raise NotFound(None, "Contact not found") from None  # deleted meanwhile: as if it never existed
+            raise contact_not_found() from None  # deleted meanwhile: as if it never existed
         return Response(render_contact(native_contacts(self.organization).get(pk=contact.pk)))
 
     def delete(self, request: Request, contact_id: str) -> Response:
         try:
             delete_contact(self.get_contact(contact_id), actor=self.actor)
         except NotFound:
-            raise NotFound(None, "Contact not found") from None  # a concurrent delete won
+            raise contact_not_found() from None  # a concurrent delete won
         return Response(status=204)
 
 
@@ -142,8 +138,8 @@ LOOKUP_FIELDS = ("phone", "email", "alias", "contact_key")
 
 
 class ContactLookupView(NativeAPIView):
-    """`GET /contacts/lookup?phone=...` (or `email`, `alias`, `contact_key`): the contact with that value, read the
-    way an upsert matches it (a phone in any format; the oldest contact when several share an email)."""
+    """`GET /contacts/lookup?phone=...` (or `email`, `alias`, `contact_key`): the contact with that value (a phone in
+    any format; an email in any case, the oldest contact when several share it), found by the shared selector."""
 
     required_scopes = {"GET": Scope.CONTACTS_READ, "HEAD": Scope.CONTACTS_READ}
 
@@ -155,9 +151,21 @@ class ContactLookupView(NativeAPIView):
         value = value.strip()
         if not value:
             raise ValidationFailed(field, f"{field} must not be empty")
-        if field == "phone":
-            value = normalize_phone(value, default_region=self.organization.default_region).e164
-        contact = native_contacts(self.organization).filter(**{field: value}).order_by("id").first()
+        contacts = native_contacts(self.organization)
+        if field in ("phone", "email"):
+            return Response(
+                render_contact(
+                    find_contact(
+                        organization=self.organization,
+                        queryset=contacts,
+                        not_found=contact_not_found(),
+                        refuse_unreadable_as="phone",
+                        **{field: value},
+                    )
+                )
+            )
+        # Alias and contact key are unique in an organization: at most one contact has the value.
+        contact = organization_contacts(self.organization, contacts).filter(**{field: value}).first()
         if contact is None:
-            raise NotFound(None, "Contact not found")
+            raise contact_not_found()
         return Response(render_contact(contact))

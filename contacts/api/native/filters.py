@@ -12,7 +12,7 @@ from django_filters import rest_framework as filters
 from contacts.db import UnicodeLower
 from contacts.errors import ValidationFailed
 from contacts.models import Contact, ContactSource, Tag
-from contacts.services.search import search_contacts
+from contacts.selectors import search_contacts
 
 # Each tag or group of an "all of" filter is one EXISTS clause; SQLite refuses expressions past a depth of 1000.
 MAX_LIST_VALUES = 50

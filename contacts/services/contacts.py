@@ -53,7 +53,6 @@ __all__ = [
     "resolve_member",
     "resolve_tags",
     "resolve_team",
-    "set_channel_identities",
     "unique_index_condition",
     "update_contact",
     "upsert_contact",
@@ -189,9 +188,9 @@ def upsert_contact(
     **fields: Any,
 ) -> tuple[Contact, bool]:
     """Update the contact whose `match_on` value (phone, alias, contact_key or email) equals the given one, or
-    create it, with its channel identities, in one transaction. Returns `(contact, created)`. A concurrent create of the same value ends as
-    an update of the contact that won, whichever unique value collided first; `fields` may hold the options of
-    `update_contact` (`custom_fields_mode`, `attributes_mode`), which a create ignores."""
+    create it; returns `(contact, created)`. The contact and its channel identities are written in one
+    transaction. A concurrent create of the same value ends as an update of the contact that won, whichever
+    unique value collided first. `fields` may hold `update_contact`'s modes, which a create ignores."""
     if match_on not in _MATCH_FIELDS:
         raise ValueError(f"Cannot match contacts on {match_on!r}")
     value = fields.get(match_on)
@@ -227,12 +226,6 @@ _UPDATE_ONLY_OPTIONS = ("custom_fields_mode", "attributes_mode")
 def _match(organization: Organization, field: str, value: Any) -> Contact | None:
     # Email is not unique: the oldest contact with the address is the match.
     return Contact.objects.filter(organization=organization, **{field: value}).order_by("id").first()
-
-
-def set_channel_identities(contact: Contact, identities: IdentitiesByChannel, *, actor: Any = None) -> Contact:
-    """Make `identities` the contact's addresses on the channels they name; a `Conflict` when one belongs to
-    another contact of the organization."""
-    return update_contact(contact, actor=actor, channel_identities=identities)
 
 
 def delete_contact(contact: Contact, *, actor: Any = None) -> None:

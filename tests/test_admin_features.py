@@ -114,7 +114,7 @@ def test_dashboard_shows_own_organization_numbers(staff_client, organization, ot
 def test_search_expression_matches_the_indexed_one():
     import importlib
 
-    from contacts.services.search import search_sql
+    from contacts.selectors.search import search_sql
 
     migration = importlib.import_module("contacts.migrations.0004_contact_search_trigram")
     assert search_sql() == migration.SEARCH_SQL
@@ -124,7 +124,7 @@ def test_search_expression_matches_the_indexed_one():
 def test_trigram_index_serves_admin_search(organization):
     from django.db import connection
 
-    from contacts.services.search import search_contacts
+    from contacts.selectors.search import search_contacts
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'contact_search_trgm'")

@@ -12,7 +12,7 @@ from PIL.PngImagePlugin import PngInfo
 
 from contacts.errors import ValidationFailed
 from contacts.services.avatars import MAX_AVATAR_BYTES, AvatarTooLarge, process_avatar
-from tests.dialects.test_awal_uploads import oriented_jpeg, png_header_only
+from tests.dialects.base import oriented_jpeg, png_header_only
 
 
 def encoded(image: Image.Image, fmt: str, **options) -> bytes:

@@ -22,7 +22,7 @@ from django.core.management import call_command
 
 from contacts import demo
 from contacts.models import Contact, ContactGroup, Organization
-from tests.dialects.test_awal import awal_signature, jpeg_bytes
+from tests.dialects.base import awal_signature, jpeg_bytes
 from tests.example_runner import Shell, load_json
 from tests.matchers import Matches
 

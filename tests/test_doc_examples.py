@@ -22,7 +22,7 @@ import pytest
 
 from contacts import demo
 from contacts.models import Contact, Organization
-from tests.dialects.test_awal import jpeg_bytes
+from tests.dialects.base import jpeg_bytes
 from tests.example_runner import DOC_HOST, Shell, load_json, matches, runnable_blocks
 from tests.test_contract_examples import (
     FIXTURES as CONTRACT_FIXTURES,

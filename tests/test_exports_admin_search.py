@@ -19,9 +19,9 @@ from django.test import Client
 from django.urls import reverse
 
 from contacts.models import Contact, ContactGroup, CustomFieldType, Membership, Tag
+from contacts.selectors.search import search_contacts
 from contacts.services.contacts import create_contact
 from contacts.services.exports import custom_field_keys
-from contacts.services.search import search_contacts
 from tests.factories import (
     BranchFactory,
     ContactGroupFactory,

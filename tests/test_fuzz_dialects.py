@@ -26,7 +26,7 @@ from rest_framework.test import APIClient
 
 from contacts.models import ChannelIdentity, Contact, CustomFieldType
 from contacts.services import credentials
-from tests.dialects.test_awal import AwalTestClient, jpeg_bytes, make_awal_client
+from tests.dialects.base import Awal, AwalTestClient, jpeg_bytes
 from tests.factories import (
     BranchFactory,
     ContactFactory,
@@ -132,7 +132,7 @@ def world(db, organization, api_key) -> World:
     return World(
         client=client,
         api_key=api_key[1],
-        awal=make_awal_client(client, organization),
+        awal=Awal.authenticate(client, organization),
         sfmc_token=token,
         contact=contact,
         team_uuid=team.uuid.hex,

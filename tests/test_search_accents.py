@@ -17,10 +17,10 @@ from rest_framework.test import APIClient
 
 from contacts.models import Contact, Tag
 from contacts.models.credentials import ALL_SCOPES
+from contacts.selectors.search import search_contacts
 from contacts.services import credentials
 from contacts.services.contacts import create_contact
-from contacts.services.search import search_contacts
-from tests.dialects.test_awal import make_awal_client
+from tests.dialects.base import Awal
 from tests.factories import make_api_key
 
 pytestmark = pytest.mark.django_db
@@ -145,7 +145,7 @@ def test_contactship_get_by_email_ignores_case(people, api_key):
 
 @pytest.mark.parametrize("term", PEREZ)
 def test_awal_search_finds_perez_in_any_case(organization, people, term):
-    awal = make_awal_client(APIClient(), organization)
+    awal = Awal.authenticate(APIClient(), organization)
     response = awal.get("/contacts", query=urlencode({"search": term}))
     assert response.status_code == 200
     body = response.json()

@@ -12,13 +12,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import json
+import struct
 import time
+import zlib
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
+from django.conf import settings
 from django.test import TestCase
+from PIL import Image
 from rest_framework.test import APIClient
 
 from contacts.models.credentials import ALL_SCOPES
@@ -188,6 +193,54 @@ def awal_signature(secret: str, method: str, path: str, query: str, timestamp: s
     """The documented recipe, written out independently of the server's code."""
     message = method.encode() + path.encode() + (b"?" + query.encode() if query else b"") + timestamp.encode() + body
     return "sha256=" + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+# --- Images for avatar uploads (Awal's multipart, the others' URLs) ----------------------------------------------
+
+
+def jpeg_bytes(size=(40, 20), color=(200, 30, 30), exif: Image.Exif | None = None, **save) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, format="JPEG", **({"exif": exif} if exif is not None else {}), **save)
+    return out.getvalue()
+
+
+def png_bytes(size=(16, 16), color=(10, 120, 200, 255)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGBA", size, color).save(out, format="PNG")
+    return out.getvalue()
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG whose header declares `width` x `height` pixels, with one tiny compressed row: a decompression bomb
+    as far as any decoder that trusts the header is concerned."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+    )
+
+
+def oriented_jpeg() -> bytes:
+    """40 x 20 pixels, left half red, with EXIF orientation 6 (display rotated 90° clockwise), a camera make and
+    a GPS block, and a JPEG comment."""
+    image = Image.new("RGB", (40, 20), (0, 0, 255))
+    image.paste((255, 0, 0), (0, 0, 20, 20))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation
+    exif[0x010F] = "Camera Maker"  # Make
+    exif[0x8825] = {1: "N", 2: (24.0, 42.0, 0.0)}  # GPSInfo
+    out = io.BytesIO()
+    image.save(out, format="JPEG", exif=exif, comment=b"taken at home", quality=95)
+    return out.getvalue()
+
+
+def media_files() -> list[Path]:
+    """Every file under MEDIA_ROOT (a per-test folder, see tests/conftest.py)."""
+    root = Path(settings.MEDIA_ROOT)
+    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
 
 
 class AwalTestClient:

@@ -1,33 +1,30 @@
 """Awal dialect: signed requests, create/list/get/update/delete, errors, rate limits, organization scoping.
 
-Upload hardening is in test_awal_uploads.py; the helpers here (signing client, multipart encoder, images) are
-shared with it.
+Upload hardening is in test_awal_uploads.py; the signing client, multipart encoder and images are in
+tests/dialects/base.py.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import time
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from PIL import Image
 
 from contacts.models import Contact
 from contacts.services import credentials
-
-# Other test modules (test_failures, test_write_races, ...) still import these from here.
 from tests.dialects.base import (
     CLIENT_ID,
     CLIENT_SECRET,
-    MULTIPART,  # noqa: F401
     SENDER_ID,
     Awal,
     AwalTestClient,
     awal_signature,
     encode_form,
+    jpeg_bytes,
+    media_files,  # noqa: F401
+    png_bytes,  # noqa: F401
 )
 from tests.factories import (
     BranchFactory,
@@ -45,28 +42,10 @@ TIMESTAMP = Matches(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 error = Awal.error
 
 
-# Helpers shared with test_awal_uploads.py.
-
-
-def jpeg_bytes(size=(40, 20), color=(200, 30, 30), exif: Image.Exif | None = None, **save) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", size, color).save(out, format="JPEG", **({"exif": exif} if exif is not None else {}), **save)
-    return out.getvalue()
-
-
-def png_bytes(size=(16, 16), color=(10, 120, 200, 255)) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGBA", size, color).save(out, format="PNG")
-    return out.getvalue()
-
-
-def media_files() -> list[Path]:
-    root = Path(settings.MEDIA_ROOT)
-    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
-
-
+# make_awal_client, media_files and png_bytes are still imported from here by test_awal_uploads,
+# test_avatar_limits, test_forgiving_paths, test_list_queries and test_throttle_atomic; they go once those modules
+# take them (and Awal.authenticate) from tests.dialects.base.
 def make_awal_client(api_client, organization) -> AwalTestClient:
-    """A signing client for `organization`, which gets an HMAC client and the sender number SENDER_ID."""
     return Awal.authenticate(api_client, organization)
 
 

@@ -11,14 +11,14 @@ import pytest
 import requests
 
 from contacts.models import Contact
-from tests.dialects.test_awal import (
+from tests.dialects.base import (
     CLIENT_ID,
     CLIENT_SECRET,
     MULTIPART,
     SENDER_ID,
+    Awal,
     awal_signature,
     encode_form,
-    make_awal_client,
 )
 
 CLIENTS = 10
@@ -39,7 +39,7 @@ def signed_headers(body: bytes, timestamp: str, domain: str) -> dict[str, str]:
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_creates_of_one_phone_end_as_one_row_and_409s(live_server, api_client, organization):
-    make_awal_client(api_client, organization)
+    Awal.authenticate(api_client, organization)
     url = f"{live_server.url}/awal/contacts?{QUERY}"
     start = threading.Barrier(CLIENTS)
 
@@ -72,7 +72,7 @@ def test_concurrent_creates_of_one_phone_end_as_one_row_and_409s(live_server, ap
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_one_signature_sent_concurrently_is_accepted_once(live_server, api_client, organization):
-    make_awal_client(api_client, organization)
+    Awal.authenticate(api_client, organization)
     url = f"{live_server.url}/awal/contacts?{QUERY}"
     body = encode_form({"name": "Once", "phone": "96650000001"})
     headers = signed_headers(body, str(int(time.time())), organization.slug)

@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 from contacts.models import Contact
 from contacts.models.credentials import ALL_SCOPES
 from contacts.services import credentials
-from tests.dialects.test_awal import make_awal_client
+from tests.dialects.base import Awal
 from tests.factories import make_api_key
 from tests.matchers import Matches
 
@@ -65,7 +65,7 @@ class Dialects:
         self.mobivate = APIClient(HTTP_AUTHORIZATION=f"Bearer {key}")
         self.contactship = APIClient(HTTP_X_API_KEY=key)
         self.callbell = APIClient(HTTP_AUTHORIZATION=f"Bearer {key}")
-        self.awal = make_awal_client(APIClient(), organization)
+        self.awal = Awal.authenticate(APIClient(), organization)
         client, _ = credentials.create_oauth_client(organization=organization, name="SFMC", client_id="x", secret="s")
         _, token = credentials.issue_access_token(client, scopes=ALL_SCOPES, scope_text="")
         self.sfmc = APIClient(HTTP_AUTHORIZATION=f"Bearer {token}")

@@ -22,7 +22,7 @@ from contacts.models import Contact, ContactGroup, Tag
 from contacts.models.credentials import ALL_SCOPES
 from contacts.services import credentials
 from contacts.services.contacts import create_contact
-from tests.dialects.test_awal import CLIENT_ID, CLIENT_SECRET, MULTIPART, SENDER_ID, awal_signature, encode_form
+from tests.dialects.base import CLIENT_ID, CLIENT_SECRET, MULTIPART, SENDER_ID, awal_signature, encode_form
 from tests.factories import SenderNumberFactory, make_api_key
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

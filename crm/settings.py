@@ -180,7 +180,8 @@ REST_FRAMEWORK = {
     # Per-credential request rates, the scopes and defaults each dialect declares in the registry
     # (contacts/api/registry.py, contacts/api/throttling.py): mobivate, contactship, callbell, awal_write,
     # awal_read, sfmc, sfmc_token. `THROTTLE_<SCOPE>` overrides one (THROTTLE_CALLBELL=100/s).
-    "DEFAULT_THROTTLE_RATES": dialect_throttle_rates(os.environ),
+    # The native API's budget per credential (docs/api.md); each dialect's comes from its registry entry.
+    "DEFAULT_THROTTLE_RATES": {**dialect_throttle_rates(os.environ), "v1": os.environ.get("THROTTLE_V1", "600/min")},
 }
 
 SPECTACULAR_SETTINGS = {

@@ -3,7 +3,7 @@ import posixpath
 from django.conf import settings
 from django.contrib import admin
 from django.http import Http404, HttpRequest, HttpResponse
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 from django.views.static import serve
 
 from contacts.api import registry
@@ -17,6 +17,8 @@ urlpatterns = [
     path("", front.home, name="home"),
     path("healthz", front.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    # The CRM's own API (docs/api.md).
+    path("api/v1/", include("contacts.api.native.urls")),
     # Every dialect the registry knows (contacts/api/registry.py), each with its catch-all 404; a mount also
     # accepts a doubled slash after the prefix (contacts/api/paths.py).
     *registry.mounts(),

@@ -153,7 +153,6 @@ class ContactAdminForm(forms.ModelForm):
             field = next(
                 (CUSTOM_FIELD_PREFIX + str(d.pk) for d in self.custom_field_definitions if d.key == key), field
             )
-        field = _SERVICE_TO_FORM.get(field, field)
         return field if field in self.fields else None
 
 
@@ -164,5 +163,3 @@ def _sentence(message: str) -> str:
 
 # The form's fields that the contact services take under the same name (the avatar upload is processed first).
 _SERVICE_FIELDS = tuple(name for name in ADMIN_FIELDS if name != "avatar")
-# The services name the avatar URL's errors "avatar"; the upload was checked by the form (clean_avatar).
-_SERVICE_TO_FORM = {"avatar": "avatar_url"}

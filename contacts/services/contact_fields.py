@@ -167,7 +167,7 @@ def clean_avatar_url(value: Any) -> str:
     try:
         URL_VALIDATOR(text)
     except DjangoValidationError:
-        raise ValidationFailed("avatar", "The avatar URL must be an http or https URL") from None
+        raise ValidationFailed("avatar_url", "The avatar URL must be an http or https URL") from None
     if len(text) > (FIELDS["avatar_url"].max_length or 0):
         raise ValidationFailed("avatar", "The avatar URL is longer than 2000 characters")
     return text

@@ -10,9 +10,9 @@ import requests
 from django.db import connection
 from rest_framework.test import APIClient
 
-from contacts.api.dialects.sfmc import views
 from contacts.models import Contact
 from contacts.models.credentials import ALL_SCOPES
+from contacts.services import contacts as contact_services
 from contacts.services import credentials
 from tests.factories import OrganizationFactory
 
@@ -25,7 +25,7 @@ def test_two_creates_of_one_new_key_end_as_one_contact():
     _, token = credentials.issue_access_token(client, scopes=ALL_SCOPES, scope_text="")
     # Both requests must have looked the key up (and found nothing) before either inserts.
     barrier = threading.Barrier(2)
-    real_create = views.create_contact
+    real_create = contact_services.create_contact
 
     def create_after_both_looked(**kwargs):
         barrier.wait(timeout=10)
@@ -63,7 +63,7 @@ def test_two_creates_of_one_new_key_end_as_one_contact():
         with lock:
             outcomes.append(result)
 
-    with mock.patch.object(views, "create_contact", create_after_both_looked):
+    with mock.patch.object(contact_services, "create_contact", create_after_both_looked):
         threads = [threading.Thread(target=post, args=(f"r{i}@example.com",)) for i in range(2)]
         for thread in threads:
             thread.start()

@@ -416,9 +416,7 @@ def test_rate_limit_is_a_429_with_retry_after(sfmc, settings):
 
 
 def test_unexpected_failure_is_a_500_in_the_sfmc_body_and_writes_nothing(sfmc):
-    with mock.patch(
-        "contacts.api.dialects.sfmc.attribute_sets.save_channel_identities", side_effect=RuntimeError("boom")
-    ):
+    with mock.patch("contacts.services.contacts.write_channel_identities", side_effect=RuntimeError("boom")):
         response = sfmc.post(CONTACTS_URL, load("create_contact_request.json"), format="json")
 
     assert response.status_code == 500

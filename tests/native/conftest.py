@@ -6,11 +6,6 @@ from tests.factories import make_api_key
 ALL_V1_SCOPES = ["contacts:read", "contacts:create", "contacts:update", "contacts:delete"]
 
 
-@pytest.fixture(autouse=True)
-def _native_urls(settings):
-    settings.ROOT_URLCONF = "tests.native.urls"
-
-
 @pytest.fixture
 def client_for():
     """An API client authenticated with a new key of `organization` holding `scopes` (all by default)."""

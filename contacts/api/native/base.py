@@ -12,7 +12,6 @@ from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 
 from contacts.api.auth import BearerApiKeyAuthentication
 from contacts.api.base import DialectAPIView
@@ -22,21 +21,14 @@ from contacts.api.native.problems import exception_response, problem_response
 from contacts.api.throttling import CredentialRateThrottle
 from contacts.errors import ValidationFailed
 
-THROTTLE_SCOPE = "v1"
-# Used until REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] names a rate for the "v1" scope.
-DEFAULT_RATE = "600/min"
-
-
-class NativeRateThrottle(CredentialRateThrottle):
-    def get_rate(self):
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope) or DEFAULT_RATE
+THROTTLE_SCOPE = "v1"  # its rate: REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["v1"] (THROTTLE_V1, 600/min)
 
 
 class NativeAPIView(DialectAPIView):
     authentication_classes = [BearerApiKeyAuthentication]
     parser_classes = [JSONParser]
     renderer_classes = [JSONRenderer]
-    throttle_classes = [NativeRateThrottle]
+    throttle_classes = [CredentialRateThrottle]
     throttle_scope = THROTTLE_SCOPE
     # OPTIONS is a 405 like any method a resource does not have.
     metadata_class = None

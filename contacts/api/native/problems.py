@@ -48,15 +48,10 @@ DEFAULT_CODES = {
 }
 
 
-# The services name a few fields by the model's terms; clients of this API know them by the member they sent.
-FIELD_NAMES = {"avatar": "avatar_url"}
-
-
 def problem_response(error: ApiError, errors: list[dict[str, Any]] | None = None) -> Response:
     kind, title = PROBLEMS.get(error.kind, PROBLEMS["error"])
     if errors is None:
         errors = _errors(error)
-    errors = [{**entry, "field": _field_name(entry["field"])} for entry in errors]
     body = {
         "type": TYPE_PREFIX + kind,
         "title": title,
@@ -94,13 +89,6 @@ def exception_response(exc: BaseException) -> Response:
         first = errors[0] if errors else {"field": None, "message": "Invalid input"}
         return problem_response(ApiError(400, "validation", first["message"], first["field"]), errors)
     return problem_response(describe_exception(exc))
-
-
-def _field_name(field: str | None) -> str | None:
-    if field is None:
-        return None
-    head, dot, rest = field.partition(".")
-    return FIELD_NAMES.get(head, head) + dot + rest
 
 
 def _errors(error: ApiError) -> list[dict[str, Any]]:

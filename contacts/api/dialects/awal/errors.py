@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from rest_framework.response import Response
 
+from contacts.api.dialects.awal.serializers import ERROR_FIELD_NAMES
 from contacts.api.errors import ApiError, DialectError, ErrorKind, RequestCode
 from contacts.errors import ErrorCode
 
@@ -72,6 +73,7 @@ def render_awal_error(error: ApiError, view: DialectAPIView) -> Response:
         # Too many form fields or files: Awal's bodies are forms, so it is the body that is malformed.
         message = f"Malformed request body: {message}"
     details = error.details or ({error.field: error.message} if error.field else {})
+    details = {ERROR_FIELD_NAMES.get(field, field): text for field, text in details.items()}
     return Response(error_body(code, message, details, request_id(view)), status=status)
 
 

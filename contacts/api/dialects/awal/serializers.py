@@ -10,10 +10,9 @@ from rest_framework import serializers
 
 from contacts.api.dialects.field_names import vendor_field_names
 from contacts.errors import ValidationFailed
-from contacts.models import Contact, Organization
+from contacts.models import Contact
 from contacts.selectors import display_name, rendered
 from contacts.services.avatars import process_avatar
-from contacts.services.references import resolve_branch, resolve_groups
 
 # Awal: "international format (96650000000), no special characters (+ or -), starts with country code".
 _INTERNATIONAL_DIGITS = re.compile(r"[1-9][0-9]*")
@@ -68,7 +67,7 @@ class AwalContactFormSerializer(serializers.Serializer):
             )
         return value
 
-    def service_arguments(self, organization: Organization) -> dict[str, Any]:
+    def service_arguments(self) -> dict[str, Any]:
         """The validated form as keyword arguments of `create_contact` / `update_contact` (the fields' `source`
         names them)."""
         arguments = dict(self.validated_data)
@@ -77,18 +76,13 @@ class AwalContactFormSerializer(serializers.Serializer):
             arguments["phone"] = "+" + arguments["phone"]
         if "avatar" in arguments:
             arguments["avatar"] = process_avatar(arguments["avatar"], field="file")
-        # Awal names one branch and one group by id. The awal view renders a service's error under the field
-        # the service names (not yet through ERROR_FIELD_NAMES), so these two are resolved here, under Awal's names.
+        # Awal names one branch and one group by id; the service takes the branch's id and the contact's groups. Errors name the service's fields,
+        # which the error renderer maps back to Awal's (ERROR_FIELD_NAMES).
         if "branch" in arguments:
-            branch = arguments["branch"]
-            arguments["branch"] = resolve_branch(organization, branch, field="branch_id") if branch else None
+            arguments["branch"] = _integer(arguments["branch"], "branch_id") if arguments["branch"] else None
         if "groups" in arguments:
             group_id = arguments["groups"]
-            arguments["groups"] = (
-                resolve_groups(organization, [_integer(group_id, "contact_group_id")], field="contact_group_id")
-                if group_id
-                else []
-            )
+            arguments["groups"] = [_integer(group_id, "contact_group_id")] if group_id else []
         return arguments
 
 

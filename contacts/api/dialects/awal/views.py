@@ -5,22 +5,14 @@ from __future__ import annotations
 import math
 import uuid
 
-from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db.models import OuterRef, QuerySet, Subquery
-from rest_framework import exceptions as drf
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from contacts.api.base import DialectAPIView
-from contacts.api.dialects.awal.auth import AwalSignatureAuthentication
-from contacts.api.dialects.awal.errors import (
-    AwalError,
-    awal_status_and_code,
-    error_body,
-    rate_limited_body,
-)
+from contacts.api.dialects.awal.errors import AwalError
 from contacts.api.dialects.awal.serializers import (
     FIRST_GROUP_ATTRIBUTE,
     AwalContactFormSerializer,
@@ -28,12 +20,7 @@ from contacts.api.dialects.awal.serializers import (
     AwalContactSerializer,
     AwalSenderQuerySerializer,
 )
-from contacts.api.dialects.awal.throttling import (
-    AwalRateThrottle,
-    throttle_scope_for,
-    uncounted_rate_limit_headers,
-)
-from contacts.api.errors import ApiError
+from contacts.api.dialects.awal.throttling import AwalRateThrottle, uncounted_rate_limit_headers
 from contacts.errors import NotFound
 from contacts.models import Contact, Scope, SenderNumber
 from contacts.selectors import PhoneMatch, find_contact, organization_contacts, search_contacts
@@ -43,7 +30,6 @@ from contacts.services.contacts import create_contact, delete_contact, update_co
 class AwalAPIView(DialectAPIView):
     """Signed requests, form-data bodies, JSON responses; every error in Awal's body with a request id."""
 
-    authentication_classes = [AwalSignatureAuthentication]
     parser_classes = [MultiPartParser, FormParser]
     renderer_classes = [JSONRenderer]
     throttle_classes = [AwalRateThrottle]
@@ -57,10 +43,6 @@ class AwalAPIView(DialectAPIView):
         "DELETE": Scope.CONTACTS_DELETE,
     }
     request_id = ""
-
-    @property
-    def throttle_scope(self) -> str:
-        return throttle_scope_for(self.request.method)
 
     @property
     def allowed_methods(self) -> list[str]:
@@ -84,24 +66,6 @@ class AwalAPIView(DialectAPIView):
             response[name] = value
         response["X-Request-ID"] = self.request_id
         return response
-
-    def handle_dialect_exception(self, exc: BaseException, context: dict) -> Response:
-        if isinstance(exc, AwalError):
-            response = Response(error_body(exc.code, exc.message, exc.details, self.request_id), status=exc.status)
-            if exc.status == 401:
-                response["WWW-Authenticate"] = AwalSignatureAuthentication().authenticate_header(self.request)
-            return response
-        if isinstance(exc, SuspiciousOperation) and not isinstance(exc, RequestDataTooBig):
-            # Too many form fields or files: a malformed request, not a server fault.
-            exc = drf.ParseError(str(exc) or "The request body is malformed")
-        return super().handle_dialect_exception(exc, context)
-
-    def render_error(self, error: ApiError) -> Response:
-        if error.status == 429:
-            return Response(rate_limited_body(error.retry_after or 1), status=429)
-        status, code = awal_status_and_code(error)
-        details = error.details or ({error.field: error.message} if error.field else {})
-        return Response(error_body(code, error.message, details, self.request_id), status=status)
 
     # Shared by the endpoints.
 
@@ -182,10 +146,10 @@ class AwalContactListView(AwalAPIView):
         self.check_sender_number(required=True)
         form = AwalContactFormSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        arguments = form.service_arguments(self.organization)
+        arguments = form.service_arguments()
         contact = create_contact(organization=self.organization, actor=request.user, **arguments)
         groups = arguments.get("groups") or []
-        setattr(contact, FIRST_GROUP_ATTRIBUTE, groups[0].pk if groups else None)
+        setattr(contact, FIRST_GROUP_ATTRIBUTE, groups[0] if groups else None)
         return self.envelope("Contact created successfully", self.render_contact(contact), status=201)
 
 
@@ -201,7 +165,7 @@ class AwalContactDetailView(AwalAPIView):
         contact = self.get_contact(contact_id)
         form = AwalContactFormSerializer(data=request.data, partial=True)
         form.is_valid(raise_exception=True)
-        arguments = form.service_arguments(self.organization)
+        arguments = form.service_arguments()
         try:
             updated = update_contact(contact, actor=request.user, **arguments)
         except NotFound:
@@ -209,7 +173,7 @@ class AwalContactDetailView(AwalAPIView):
             raise NotFound("id", f"Contact {contact_id} not found") from None
         if "groups" in arguments:
             groups = arguments["groups"]
-            setattr(updated, FIRST_GROUP_ATTRIBUTE, groups[0].pk if groups else None)
+            setattr(updated, FIRST_GROUP_ATTRIBUTE, groups[0] if groups else None)
         else:
             setattr(updated, FIRST_GROUP_ATTRIBUTE, getattr(contact, FIRST_GROUP_ATTRIBUTE))
         return self.envelope("Contact updated successfully", self.render_contact(updated))
@@ -221,21 +185,3 @@ class AwalContactDetailView(AwalAPIView):
         except NotFound:
             raise NotFound("id", f"Contact {contact_id} not found") from None  # a concurrent delete won
         return self.envelope("Contact deleted successfully")
-
-
-class AwalUnknownPathView(AwalAPIView):
-    """Any other path under `/awal/`: a 404 in Awal's body, whatever the method, without authentication."""
-
-    authentication_classes = []
-    permission_classes = []
-    throttle_classes = []
-
-    def initial(self, request: Request, *args, **kwargs) -> None:
-        super().initial(request, *args, **kwargs)
-        raise NotFound(None, f"No Awal endpoint at {request.method} {request.path}")
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        response = super().finalize_response(request, response, *args, **kwargs)
-        # No method exists at an unknown path; an Allow header would suggest otherwise.
-        del response["Allow"]
-        return response

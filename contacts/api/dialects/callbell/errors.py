@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from rest_framework.response import Response
 
+from contacts.api.dialects.callbell.serializers import ERROR_FIELD_NAMES
 from contacts.api.errors import ApiError, ErrorKind
 
 if TYPE_CHECKING:
@@ -33,11 +34,9 @@ CALLBELL_ERROR_CODES: dict[ErrorKind, str] = {
     ErrorKind.UNAVAILABLE: "service_unavailable",
 }
 
-# The services name canonical fields; Callbell clients know them by the parameter they sent.
-CALLBELL_FIELD_NAMES = {
-    "phone": "identifier",
-    "team": "team_uuid",
-}
+# The services name canonical fields; Callbell clients know them by the parameter they sent (the serializers'
+# `source=` says which).
+CALLBELL_FIELD_NAMES = ERROR_FIELD_NAMES
 
 
 def callbell_error_response(error: ApiError, view: DialectAPIView | None = None) -> Response:

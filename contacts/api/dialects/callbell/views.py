@@ -12,15 +12,12 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from contacts.api.auth import BearerApiKeyAuthentication
 from contacts.api.base import DialectAPIView
-from contacts.api.dialects.callbell.errors import callbell_error_response
 from contacts.api.dialects.callbell.serializers import (
     CallbellContactCreateSerializer,
     CallbellContactSerializer,
     CallbellContactUpdateSerializer,
 )
-from contacts.api.errors import ApiError
 from contacts.errors import NotFound, ValidationFailed
 from contacts.models import Contact, ContactSource, Organization, Scope, Tag
 from contacts.selectors import contacts_with_every_tag, find_contact, organization_contacts
@@ -43,15 +40,10 @@ def callbell_contacts(organization: Organization) -> QuerySet[Contact]:
 
 
 class CallbellAPIView(DialectAPIView):
-    authentication_classes = [BearerApiKeyAuthentication]
     parser_classes = [JSONParser]
     renderer_classes = [JSONRenderer]
-    throttle_scope = "callbell"
     # OPTIONS answers 405 like any other method Callbell does not document.
     metadata_class = None
-
-    def render_error(self, error: ApiError) -> Response:
-        return callbell_error_response(error)
 
     def render_contact(self, contact: Contact, *, tags: list[Tag] | None = None) -> dict[str, Any]:
         return CallbellContactSerializer(contact, context={"request": self.request, "tags": tags}).data
@@ -80,9 +72,6 @@ class CallbellContactListView(CallbellAPIView):
     def get(self, request: Request) -> Response:
         contacts = callbell_contacts(self.organization)
         params = request.query_params
-        for name, value in params.items():
-            if "\x00" in value:
-                raise ValidationFailed(name, f"{name} must not contain NUL characters")
         page = _page(params.get("page"))
         if params.get("source"):
             source = params["source"].strip().lower()
@@ -161,18 +150,6 @@ class CallbellContactByPhoneView(CallbellAPIView):
             refuse_unreadable_as="number",
         )
         return Response({"contact": self.render_contact(contact)})
-
-
-class CallbellNotFoundView(CallbellAPIView):
-    """Any other path under `/callbell/`: a 404 in Callbell's error body, whatever the method or credential."""
-
-    authentication_classes = []
-    permission_classes = []
-    throttle_classes = []
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
-        raise NotFound(None, "Not found")
 
 
 def _page(raw: str | None) -> int:

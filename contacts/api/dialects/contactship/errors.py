@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from rest_framework.response import Response
 
 from contacts.api.auth import HeaderApiKeyAuthentication
+from contacts.api.dialects.contactship.serializers import ERROR_FIELD_NAMES
 from contacts.api.errors import ApiError
 from contacts.errors import ErrorCode
 
@@ -17,10 +18,7 @@ if TYPE_CHECKING:
 
 # Services name the canonical fields; Contactship clients know them by the contract's names.
 _LIST_INDEX = re.compile(r"\.(\d+)(?=\.|$)")
-_VENDOR_FIELD_NAMES = {
-    "phone": "phone_number",
-    "custom_fields": "additional_data",
-}
+_VENDOR_FIELD_NAMES = ERROR_FIELD_NAMES  # from the serializers' `source=`
 
 
 def vendor_field_name(field: str | None) -> str | None:

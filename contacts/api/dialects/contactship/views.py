@@ -11,16 +11,13 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from contacts.api.auth import HeaderApiKeyAuthentication
 from contacts.api.base import DialectAPIView
-from contacts.api.dialects.contactship.errors import contactship_error_response
 from contacts.api.dialects.contactship.serializers import (
     ContactshipContactListQuerySerializer,
     ContactshipContactSerializer,
     ContactshipContactWriteSerializer,
     custom_field_types,
 )
-from contacts.api.errors import ApiError
 from contacts.api.negotiation import AlwaysJSONNegotiation
 from contacts.errors import NotFound
 from contacts.models import Contact, Scope
@@ -52,14 +49,9 @@ class JSONOnlyContentNegotiation(AlwaysJSONNegotiation):
 
 
 class ContactshipAPIView(DialectAPIView):
-    authentication_classes = [HeaderApiKeyAuthentication]
     parser_classes = [JSONParser]
     renderer_classes = [JSONRenderer]
     content_negotiation_class = JSONOnlyContentNegotiation
-    throttle_scope = "contactship"
-
-    def render_error(self, error: ApiError) -> Response:
-        return contactship_error_response(error, api_key_sent=HeaderApiKeyAuthentication.header in self.request.META)
 
     def render_contacts(self, contacts: list[Contact], field_types: dict[str, str] | None = None) -> list[dict]:
         organization = self.organization
@@ -164,19 +156,6 @@ class ContactshipContactDetailView(ContactshipAPIView):
         except NotFound:
             raise _not_found(identifier) from None  # a concurrent delete won
         return Response(status=204)
-
-
-class ContactshipNotFoundView(ContactshipAPIView):
-    """Every other path under the mount: a 404 in Contactship's body, before any authentication."""
-
-    authentication_classes = []
-    permission_classes = []
-    throttle_classes = []
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
-        # NestJS's own wording for an unknown route, which Contactship's error body comes from.
-        raise NotFound(None, f"Cannot {request.method} {request.path}")
 
 
 def _not_found(contact_id: str) -> NotFound:

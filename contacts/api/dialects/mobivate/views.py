@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import F
-from rest_framework.exceptions import NotFound
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from contacts.api.auth import BearerApiKeyAuthentication
 from contacts.api.base import DialectAPIView
-from contacts.api.dialects.mobivate.errors import render_mobivate_error
 from contacts.api.dialects.mobivate.serializers import (
     SORT_FIELDS,
     MobivateContactCreateSerializer,
@@ -21,7 +16,6 @@ from contacts.api.dialects.mobivate.serializers import (
     MobivateContactSerializer,
     MobivateContactUpdateSerializer,
 )
-from contacts.api.errors import ApiError
 from contacts.api.negotiation import AlwaysJSONNegotiation
 from contacts.errors import NotFound as ContactNotFound
 from contacts.errors import ValidationFailed
@@ -33,21 +27,16 @@ from contacts.services import contacts as contact_services
 class MobivateAPIView(DialectAPIView):
     """Bearer API key, JSON only, the "mobivate" rate, and every error in Mobivate's body."""
 
-    authentication_classes = [BearerApiKeyAuthentication]
     parser_classes = [JSONParser]
     renderer_classes = [JSONRenderer]
     content_negotiation_class = AlwaysJSONNegotiation
     # OPTIONS would describe the view from its docstrings; Mobivate documents no such thing, so it is a 405.
     metadata_class = None
-    throttle_scope = "mobivate"
 
     @property
     def allowed_methods(self) -> list[str]:
         # The Allow header of a 405 lists only what would succeed.
         return [method for method in super().allowed_methods if method != "OPTIONS"]
-
-    def render_error(self, error: ApiError) -> Response:
-        return render_mobivate_error(error)
 
 
 class MobivateContactCreateMixin:
@@ -137,15 +126,3 @@ class MobivateContactDetailView(MobivateAPIView):
 def _unknown_contact_on_update() -> ValidationFailed:
     # Mobivate documents a 400, not a 404, for an unknown contact on update (docs/dialects/mobivate.md).
     return ValidationFailed("contact_id", "Contact not found")
-
-
-class MobivateNotFoundView(MobivateAPIView):
-    """Any other path under /mobivate: a 404 in Mobivate's body, before authentication (routes are public)."""
-
-    authentication_classes = []
-    permission_classes = []
-    throttle_classes = []
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
-        raise NotFound("Not found")

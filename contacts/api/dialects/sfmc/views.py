@@ -6,21 +6,14 @@ import secrets
 from collections import defaultdict
 from typing import Any
 
-from django.http import Http404
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from contacts.api.auth import AccessTokenAuthentication
 from contacts.api.base import DialectAPIView
 from contacts.api.dialects.sfmc import attribute_sets, contact_requests, serializers
 from contacts.api.dialects.sfmc.contact_requests import ContactRequest, Violation
-from contacts.api.dialects.sfmc.errors import (
-    SfmcRequestError,
-    describe_rest_error,
-    error_body,
-)
-from contacts.api.errors import ApiError
+from contacts.api.errors import DialectError
 from contacts.db import UnicodeLower
 from contacts.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from contacts.models import Contact, Scope
@@ -29,31 +22,21 @@ from contacts.services.contacts import delete_contact, update_contact, upsert_co
 _IDENTITY_TAKEN = "A MobilePush Device ID or LINE Address ID in this request already belongs to another contact"
 
 
-class ContactOperationFailed(Exception):
+class ContactOperationFailed(DialectError):
     """A create/update that breaks one or more rules; rendered as `operationStatus: "FAIL"`."""
 
     def __init__(self, request: ContactRequest | None, violations: list[Violation], status: int) -> None:
         super().__init__("; ".join(violation.message for violation in violations))
         self.request, self.violations, self.status = request, violations, status
 
+    def response(self, view: DialectAPIView) -> Response:
+        return Response(serializers.failed_operation_body(self.request, self.violations), status=self.status)
+
 
 class SfmcAPIView(DialectAPIView):
-    """Contacts endpoints: Bearer access token from `/v2/token`, JSON bodies, SFMC's error body."""
+    """Contacts endpoints: Bearer access token from `/v2/token` (the registry's default), JSON bodies."""
 
-    authentication_classes = [AccessTokenAuthentication]
     parser_classes = [JSONParser]
-    throttle_scope = "sfmc"
-
-    def render_error(self, error: ApiError) -> Response:
-        status, body = describe_rest_error(error)
-        return Response(body, status=status)
-
-    def handle_dialect_exception(self, exc: BaseException, context: dict) -> Response:
-        if isinstance(exc, SfmcRequestError):
-            return Response(error_body(exc.message, exc.errorcode), status=exc.status)
-        if isinstance(exc, ContactOperationFailed):
-            return Response(serializers.failed_operation_body(exc.request, exc.violations), status=exc.status)
-        return super().handle_dialect_exception(exc, context)
 
 
 class SfmcContactsView(SfmcAPIView):
@@ -212,16 +195,3 @@ class SfmcAttributeSetDefinitionsView(SfmcAPIView):
     def get(self, request: Request) -> Response:
         page, size = serializers.parse_page(request.query_params)
         return Response(serializers.attribute_set_definitions_body(page, size))
-
-
-class SfmcNotFoundView(SfmcAPIView):
-    """Every other path under `/sfmc/`: a 404 in SFMC's error body, whatever the method or credentials."""
-
-    authentication_classes: list = []
-    permission_classes: list = []
-    throttle_scope = None
-
-    def _not_found(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        raise Http404
-
-    get = post = put = patch = delete = head = options = _not_found

@@ -10,6 +10,7 @@ Error bodies are written out literally here, from the vendors' documentation, ne
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import io
@@ -32,6 +33,14 @@ from tests.factories import SenderNumberFactory
 from tests.matchers import Matches
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def pinned(contact, *, uuid: str, created_at: str):
+    """`contact` with the uuid and creation time the test chose (both are generated when a contact is made), so
+    the bodies it is expected in can be written out literally."""
+    type(contact).objects.filter(pk=contact.pk).update(uuid=uuid, created_at=dt.datetime.fromisoformat(created_at))
+    contact.refresh_from_db()
+    return contact
 
 
 class CommittingAPIClient(APIClient):

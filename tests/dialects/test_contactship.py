@@ -11,7 +11,7 @@ from contacts.errors import UnknownReference
 from contacts.models import Contact, CustomField, CustomFieldType, Scope
 from contacts.services import credentials
 from contacts.services.contacts import create_contact
-from tests.dialects.base import Contactship
+from tests.dialects.base import Contactship, pinned
 from tests.factories import ContactFactory, CustomFieldFactory, make_api_key
 from tests.matchers import Matches
 
@@ -28,23 +28,6 @@ client = Contactship.client_fixture()
 
 def post_json(client, body: bytes | str, url: str = URL, content_type: str = "application/json"):
     return client.generic("POST", url, body, content_type=content_type)
-
-
-def rendered(contact: Contact, **overrides) -> dict:
-    """The expected Contactship object for a contact made in a test (no additional data unless overridden)."""
-    body = {
-        "id": str(contact.uuid),
-        "created_at": contact.created_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "phone_number": contact.phone_e164 or None,
-        "full_name": contact.full_name or contact.name or None,
-        "country": contact.country or None,
-        "email": contact.email or None,
-        "description": contact.description or None,
-        "additional_data": [],
-        "organization_id": contact.organization.public_id,
-    }
-    body.update(overrides)
-    return body
 
 
 # --- POST /v1/contacts -------------------------------------------------------------------------------------------
@@ -70,7 +53,9 @@ def test_create_basic_example_returns_201_and_the_contact(client, organization):
     assert str(contact.uuid) == response.json()["id"]
     assert (contact.organization, contact.phone_e164, contact.full_name) == (organization, "+12124567890", "Juan Pérez")
     assert (contact.country, contact.email, contact.description, contact.custom_fields) == ("", "", "", {})
-    assert response.json()["created_at"] == contact.created_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # The row's creation time, to the second, in UTC.
+    created_at = dt.datetime.strptime(response.json()["created_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+    assert created_at == contact.created_at.replace(microsecond=0)
 
 
 def test_create_complete_example_returns_the_documented_response(client, organization):
@@ -480,6 +465,7 @@ def make_contacts(organization, count: int) -> list[Contact]:
 
 def test_list_returns_a_bare_array_newest_first(client, organization, other_organization):
     first = create_contact(organization=organization, full_name="Ana", phone="+12124567890", country="México")
+    pinned(first, uuid="0a7d1c52-1111-4c7d-9a51-6f2d8e4b7a01", created_at="2024-03-05T14:07:09.654321+00:00")
     second = create_contact(
         organization=organization,
         full_name="Bea",
@@ -489,20 +475,38 @@ def test_list_returns_a_bare_array_newest_first(client, organization, other_orga
         custom_fields={"score": "7", "notas": "hola"},
         custom_field_types={"score": "number", "notas": "text"},
     )
+    pinned(second, uuid="0b7d1c52-2222-4c7d-9a51-6f2d8e4b7a02", created_at="2024-03-05T14:08:10.000001+00:00")
     ContactFactory(organization=other_organization, full_name="Not mine")
 
     response = client.get(URL)
 
     assert response.status_code == 200, response.content
     assert response.json() == [
-        rendered(
-            second,
-            additional_data=[
+        {
+            "id": "0b7d1c52-2222-4c7d-9a51-6f2d8e4b7a02",
+            "created_at": "2024-03-05T14:08:10Z",
+            "phone_number": "+12125550000",
+            "full_name": "Bea",
+            "country": None,
+            "email": "bea@example.com",
+            "description": "Lead",
+            "additional_data": [
                 {"type": "number", "field": "score", "value": "7"},
                 {"type": "text", "field": "notas", "value": "hola"},
             ],
-        ),
-        rendered(first),
+            "organization_id": organization.public_id,
+        },
+        {
+            "id": "0a7d1c52-1111-4c7d-9a51-6f2d8e4b7a01",
+            "created_at": "2024-03-05T14:07:09Z",
+            "phone_number": "+12124567890",
+            "full_name": "Ana",
+            "country": "México",
+            "email": None,
+            "description": None,
+            "additional_data": [],
+            "organization_id": organization.public_id,
+        },
     ]
     assert response.json()[1]["country"] == "México"
 
@@ -535,12 +539,27 @@ def test_list_filters_match_partially_and_case_insensitively(client, organizatio
 
 
 def test_list_full_name_filter_matches_names_of_contacts_made_elsewhere(client, organization):
-    contact = ContactFactory(organization=organization, name="Carla Callbell", full_name="")
+    contact = ContactFactory(
+        organization=organization, name="Carla Callbell", full_name="", phone="+12125550142", email="carla@example.com"
+    )
+    pinned(contact, uuid="0c7d1c52-3333-4c7d-9a51-6f2d8e4b7a03", created_at="2024-03-05T14:07:09+00:00")
 
     response = client.get(f"{URL}?full_name=carla")
 
     assert response.status_code == 200
-    assert response.json() == [rendered(contact)]
+    assert response.json() == [
+        {
+            "id": "0c7d1c52-3333-4c7d-9a51-6f2d8e4b7a03",
+            "created_at": "2024-03-05T14:07:09Z",
+            "phone_number": "+12125550142",
+            "full_name": "Carla Callbell",
+            "country": None,
+            "email": "carla@example.com",
+            "description": None,
+            "additional_data": [],
+            "organization_id": organization.public_id,
+        }
+    ]
     assert response.json()[0]["full_name"] == "Carla Callbell"
 
 
@@ -598,9 +617,12 @@ def test_list_query_count_does_not_grow_with_page_size(client, organization, dja
 # --- GET /v1/contacts/{identifier} -------------------------------------------------------------------------------
 
 
+JUAN_ID = "1f0c6a52-3b9e-4c7d-9a51-6f2d8e4b7a10"
+
+
 @pytest.fixture
 def juan(organization) -> Contact:
-    return create_contact(
+    contact = create_contact(
         organization=organization,
         full_name="Juan Pérez",
         phone="+12124567890",
@@ -608,9 +630,26 @@ def juan(organization) -> Contact:
         custom_fields={"dirección": "Av. Insurgentes 123"},
         custom_field_types={"dirección": "location"},
     )
+    return pinned(contact, uuid=JUAN_ID, created_at="2024-03-05T14:07:09.654321+00:00")
 
 
 JUAN_DATA = [{"type": "location", "field": "dirección", "value": "Av. Insurgentes 123"}]
+
+
+def juan_body(organization, **changed) -> dict:
+    """Juan as Contactship shows him, with the fields a test changed."""
+    return {
+        "id": JUAN_ID,
+        "created_at": "2024-03-05T14:07:09Z",
+        "phone_number": "+12124567890",
+        "full_name": "Juan Pérez",
+        "country": None,
+        "email": "Juan@Ejemplo.com",
+        "description": None,
+        "additional_data": JUAN_DATA,
+        "organization_id": organization.public_id,
+        **changed,
+    }
 
 
 @pytest.mark.parametrize(
@@ -627,11 +666,11 @@ JUAN_DATA = [{"type": "location", "field": "dirección", "value": "Av. Insurgent
         "/JUAN@EJEMPLO.COM?identifierType=email",
     ],
 )
-def test_get_contact_by_identifier(client, juan, path):
+def test_get_contact_by_identifier(client, organization, juan, path):
     response = client.get(URL + path.format(uuid=juan.uuid, upper_uuid=str(juan.uuid).upper()))
 
     assert response.status_code == 200, response.content
-    assert response.json() == rendered(juan, additional_data=JUAN_DATA)
+    assert response.json() == juan_body(organization)
 
 
 def test_get_contact_with_an_unknown_identifier_type_is_a_400(client, juan):
@@ -682,30 +721,38 @@ def test_get_renders_fields_defined_elsewhere_as_strings(client, organization):
         phone="+12124567890",
         custom_fields={"vip": "yes", "plan": "pro", "interests": ["sms", "email"], "spot": {"lat": 1.5, "lng": 2}},
     )
+    pinned(contact, uuid="0d7d1c52-4444-4c7d-9a51-6f2d8e4b7a04", created_at="2024-03-05T14:07:09+00:00")
 
     response = client.get(f"{URL}/{contact.uuid}")
 
     assert response.status_code == 200, response.content
-    assert response.json() == rendered(
-        contact,
-        additional_data=[
+    assert response.json() == {
+        "id": "0d7d1c52-4444-4c7d-9a51-6f2d8e4b7a04",
+        "created_at": "2024-03-05T14:07:09Z",
+        "phone_number": "+12124567890",
+        "full_name": "Carla",
+        "country": None,
+        "email": None,
+        "description": None,
+        "additional_data": [
             {"type": "text", "field": "vip", "value": "true"},
             {"type": "text", "field": "plan", "value": "pro"},
             {"type": "text", "field": "interests", "value": "sms, email"},
             {"type": "location", "field": "spot", "value": "1.5,2.0"},
         ],
-    )
+        "organization_id": organization.public_id,
+    }
 
 
 # --- PATCH /v1/contacts/{id} -------------------------------------------------------------------------------------
 
 
-def test_patch_changes_only_the_fields_given(client, juan):
+def test_patch_changes_only_the_fields_given(client, organization, juan):
     response = client.patch(f"{URL}/{juan.uuid}", {"email": "nuevo@ejemplo.com", "country": "México"}, format="json")
 
     assert response.status_code == 200, response.content
     juan.refresh_from_db()
-    assert response.json() == rendered(juan, additional_data=JUAN_DATA)
+    assert response.json() == juan_body(organization, email="nuevo@ejemplo.com", country="México")
     assert (juan.email, juan.country, juan.full_name, juan.phone_e164) == (
         "nuevo@ejemplo.com",
         "México",
@@ -724,7 +771,7 @@ def test_patch_with_null_clears_an_optional_field(client, juan):
     assert juan.email == ""
 
 
-def test_patch_additional_data_replaces_the_whole_array(client, juan):
+def test_patch_additional_data_replaces_the_whole_array(client, organization, juan):
     body = {
         "full_name": "Juan P.",
         "phone_number": "+12125550000",
@@ -737,7 +784,15 @@ def test_patch_additional_data_replaces_the_whole_array(client, juan):
 
     assert response.status_code == 200, response.content
     juan.refresh_from_db()
-    assert response.json() == rendered(juan, additional_data=body["additional_data"])
+    assert response.json() == juan_body(
+        organization,
+        full_name="Juan P.",
+        phone_number="+12125550000",
+        additional_data=[
+            {"type": "number", "field": "score", "value": "10"},
+            {"type": "text", "field": "notas", "value": "VIP"},
+        ],
+    )
     assert juan.custom_fields == {"score": 10, "notas": "VIP"}
     assert juan.custom_field_order == ["score", "notas"]
     assert (juan.full_name, juan.phone_e164) == ("Juan P.", "+12125550000")

@@ -8,13 +8,14 @@ from contacts.selectors.contacts import (
     find_contact,
     organization_contacts,
 )
-from contacts.selectors.rendering import display_name, full_name, rendered
+from contacts.selectors.rendering import custom_field_values, display_name, full_name, rendered
 from contacts.selectors.search import SHOWN_FULL_NAME, PhoneMatch, search_contacts
 
 __all__ = [
     "SHOWN_FULL_NAME",
     "PhoneMatch",
     "contacts_with_every_tag",
+    "custom_field_values",
     "display_name",
     "find_contact",
     "full_name",

@@ -32,3 +32,12 @@ def full_name(contact: Contact) -> str:
 def rendered(value: Any, empty: Empty) -> Any | Empty:
     """`value`, or the dialect's `empty` when the contact has none ("" and None both mean none)."""
     return empty if value is None or value == "" else value
+
+
+def custom_field_values(contact: Contact) -> dict[str, Any]:
+    """The contact's custom-field values in the order they were given (a key the saved order lacks, from a hand
+    edit, comes last), as every surface shows them."""
+    values = contact.custom_fields if isinstance(contact.custom_fields, dict) else {}
+    order = [key for key in contact.custom_field_order if key in values]
+    order += [key for key in values if key not in order]
+    return {key: values[key] for key in order}

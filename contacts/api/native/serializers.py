@@ -28,6 +28,7 @@ from contacts.models import (
     Tag,
     Team,
 )
+from contacts.selectors import custom_field_values
 
 CONTACT_TEXT = ("name", "full_name", "email", "country", "description", "address", "note")
 CONTACT_UNIQUE = ("alias", "contact_key")
@@ -43,9 +44,7 @@ def _or_null(value: Any) -> Any:
 
 def render_contact(contact: Contact) -> dict[str, Any]:
     """A contact loaded with `native_contacts()` (branch, team, user joined; tags and groups prefetched)."""
-    values = contact.custom_fields or {}
-    order = [key for key in contact.custom_field_order if key in values]
-    order += [key for key in values if key not in order]
+    values = custom_field_values(contact)
     return {
         "id": str(contact.uuid),
         "name": _or_null(contact.name),
@@ -67,7 +66,7 @@ def render_contact(contact: Contact) -> dict[str, Any]:
         "assigned_user": (contact.assigned_user.email or None) if contact.assigned_user else None,
         "tags": [tag.name for tag in contact.tags.all()],
         "groups": [{"id": group.pk, "name": group.name} for group in contact.groups.all()],
-        "custom_fields": {key: values[key] for key in order},
+        "custom_fields": values,
         "created_at": _stamp(contact.created_at),
         "updated_at": _stamp(contact.updated_at),
     }

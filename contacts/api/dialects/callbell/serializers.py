@@ -12,7 +12,7 @@ from rest_framework.request import Request
 
 from contacts.api.dialects.field_names import vendor_field_names
 from contacts.models import Contact, Organization, Tag, Team
-from contacts.selectors import display_name, rendered
+from contacts.selectors import custom_field_values, display_name, rendered
 
 BOT_STATUSES = ("bot_start", "bot_end")
 # What an optional value the contact does not have renders as: null, as in the contract's example
@@ -192,10 +192,8 @@ def callbell_timestamp(value: dt.datetime) -> str:
 def callbell_custom_fields(contact: Contact) -> dict[str, Any]:
     """Name → value in the order clients gave them, with Callbell's value formats: every type as a string,
     except checkbox (multichoice) values, which are a list of strings. Cleared (null) values are left out."""
-    values = contact.custom_fields or {}
-    order = [key for key in contact.custom_field_order if key in values]
-    order += [key for key in values if key not in order]
-    return {key: _callbell_value(values[key]) for key in order if values[key] is not None}
+    values = custom_field_values(contact)
+    return {key: _callbell_value(value) for key, value in values.items() if value is not None}
 
 
 def _callbell_value(value: Any) -> str | list[str]:

@@ -15,7 +15,7 @@ from rest_framework import serializers
 
 from contacts.api.dialects.field_names import vendor_field_names
 from contacts.models import Contact, CustomField
-from contacts.selectors import full_name, rendered
+from contacts.selectors import custom_field_values, full_name, rendered
 
 ADDITIONAL_DATA_TYPES = ("text", "date", "number", "location")
 # What an optional value the contact does not have renders as. The contract's example shows none; null, as the
@@ -29,16 +29,6 @@ MAX_OFFSET = 2_147_483_647
 MAX_FILTER_LENGTH = 255
 _PHONE_FILTER_SEPARATORS = re.compile(r"[\s\-.()/]")
 _PHONE_FILTER = re.compile(r"\+?[0-9]*")
-
-
-class _NoNulCharField(serializers.CharField):
-    """PostgreSQL cannot store or compare strings holding NUL, so they are bad input here, not a 500."""
-
-    def to_internal_value(self, data: Any) -> str:
-        value = super().to_internal_value(data)
-        if "\x00" in value:
-            raise serializers.ValidationError("must not contain a NUL character")
-        return value
 
 
 class _RejectUnknownFieldsMixin:
@@ -59,9 +49,9 @@ class ContactshipAdditionalDataItemSerializer(serializers.Serializer):
         choices=ADDITIONAL_DATA_TYPES,
         error_messages={"invalid_choice": f"must be one of {', '.join(ADDITIONAL_DATA_TYPES)}, not {{input}}"},
     )
-    field = _NoNulCharField(max_length=100)
+    field = serializers.CharField(max_length=100)
     # The value is kept as given (no trimming): it is the client's data.
-    value = _NoNulCharField(allow_blank=True, trim_whitespace=False)
+    value = serializers.CharField(allow_blank=True, trim_whitespace=False)
 
 
 class ContactshipAdditionalDataField(serializers.ListField):
@@ -98,11 +88,11 @@ def additional_data_to_custom_fields(items: Iterable[Mapping[str, str]] | None) 
 class ContactshipContactWriteSerializer(_RejectUnknownFieldsMixin, serializers.Serializer):
     """The body of `POST /v1/contacts` (and, with `partial=True`, of `PATCH /v1/contacts/{id}`)."""
 
-    phone_number = _NoNulCharField(source="phone")
-    full_name = _NoNulCharField()
-    country = _NoNulCharField(required=False, allow_blank=True, allow_null=True)
-    email = _NoNulCharField(required=False, allow_blank=True, allow_null=True)
-    description = _NoNulCharField(required=False, allow_blank=True, allow_null=True)
+    phone_number = serializers.CharField(source="phone")
+    full_name = serializers.CharField()
+    country = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    email = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    description = serializers.CharField(required=False, allow_blank=True, allow_null=True)
     additional_data = ContactshipAdditionalDataField(required=False)
 
     def service_kwargs(self) -> dict[str, Any]:
@@ -123,9 +113,9 @@ ERROR_FIELD_NAMES = {**vendor_field_names(ContactshipContactWriteSerializer), "c
 class ContactshipContactListQuerySerializer(serializers.Serializer):
     """Query string of `GET /v1/contacts`; an empty filter is the same as none."""
 
-    full_name = _NoNulCharField(required=False, allow_blank=True, max_length=MAX_FILTER_LENGTH)
-    email = _NoNulCharField(required=False, allow_blank=True, max_length=MAX_FILTER_LENGTH)
-    phone_number = _NoNulCharField(required=False, allow_blank=True, max_length=MAX_FILTER_LENGTH)
+    full_name = serializers.CharField(required=False, allow_blank=True, max_length=MAX_FILTER_LENGTH)
+    email = serializers.CharField(required=False, allow_blank=True, max_length=MAX_FILTER_LENGTH)
+    phone_number = serializers.CharField(required=False, allow_blank=True, max_length=MAX_FILTER_LENGTH)
     limit = serializers.IntegerField(required=False, default=DEFAULT_PAGE_SIZE, min_value=1, max_value=MAX_PAGE_SIZE)
     offset = serializers.IntegerField(required=False, default=0, min_value=0, max_value=MAX_OFFSET)
 
@@ -176,8 +166,7 @@ class ContactshipContactSerializer(serializers.Serializer):
 
     def to_representation(self, contact: Contact) -> dict[str, Any]:
         field_types: Mapping[str, str] = self.context.get("field_types", {})
-        order = [key for key in contact.custom_field_order if key in contact.custom_fields]
-        order += [key for key in contact.custom_fields if key not in order]
+        values = custom_field_values(contact)
         return {
             "id": str(contact.uuid),
             "created_at": _created_at(contact.created_at),
@@ -191,9 +180,9 @@ class ContactshipContactSerializer(serializers.Serializer):
                 {
                     "type": _additional_data_type(field_types.get(key)),
                     "field": key,
-                    "value": _additional_data_value(contact.custom_fields[key]),
+                    "value": _additional_data_value(value),
                 }
-                for key in order
+                for key, value in values.items()
             ],
             "organization_id": self.context["organization_public_id"],
         }

@@ -14,7 +14,7 @@ from typing import Any
 from rest_framework import serializers
 
 from contacts.models import Contact, CustomFieldType
-from contacts.selectors import rendered
+from contacts.selectors import custom_field_values, rendered
 
 # What an optional value the contact does not have renders as (the alias and msisdn of a contact created
 # elsewhere). The contract's examples show none; null, as the other dialects do. A record has no name: Mobivate
@@ -225,10 +225,8 @@ class MobivateContactSerializer(serializers.Serializer):
         return rendered(contact.phone_digits, EMPTY_VALUE)
 
     def get_meta(self, contact: Contact) -> dict[str, Any]:
-        values = contact.custom_fields or {}
-        order = [key for key in contact.custom_field_order if key in values]
-        order += [key for key in values if key not in order]
-        return {key: _meta_value(values[key]) for key in order if values[key] is not None}
+        values = custom_field_values(contact)
+        return {key: _meta_value(value) for key, value in values.items() if value is not None}
 
     def get_created_on(self, contact: Contact) -> str:
         return format_timestamp(contact.created_at)

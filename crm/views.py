@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 from django.db import DatabaseError, connections, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -11,61 +10,14 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_safe
 
+from contacts.api import registry
+
 logger = logging.getLogger("crm.health")
 
 # Seconds a load balancer or monitor is asked to wait before it asks again after a 503.
 HEALTH_RETRY_AFTER = 5
 # The OpenAPI pages' URL name. Once a route with this name exists, the front page links it (see home.html).
 API_DOCS_URL_NAME = "api-docs"
-
-
-@dataclass(frozen=True)
-class DialectLink:
-    name: str
-    mount: str
-    auth: str
-    vendor_docs: str
-    our_docs: str
-
-
-# The mounts are crm/urls.py's; tests/test_home.py holds each to the view it reaches.
-DIALECTS = (
-    DialectLink(
-        "Mobivate Bulk SMS address book",
-        "/mobivate/",
-        "Bearer API key",
-        "https://wiki.mobivatebulksms.com/contact-management/create-new-contact",
-        "docs/dialects/mobivate.md",
-    ),
-    DialectLink(
-        "Contactship",
-        "/contactship/",
-        "x-api-key header",
-        "https://docs.contactship.ai/api-reference/endpoint/create-contact",
-        "docs/dialects/contactship.md",
-    ),
-    DialectLink(
-        "Callbell (WhatsApp)",
-        "/callbell/",
-        "Bearer API key",
-        "https://docs.callbell.eu/api/reference/contacts_api/get_contacts",
-        "docs/dialects/callbell.md",
-    ),
-    DialectLink(
-        "Awal",
-        "/awal/",
-        "HMAC-signed requests",
-        "https://awalchat.com/en/docs/api/contacts",
-        "docs/dialects/awal.md",
-    ),
-    DialectLink(
-        "Salesforce Marketing Cloud",
-        "/sfmc/",
-        "OAuth client credentials",
-        "https://developer.salesforce.com/docs/marketing/marketing-cloud/references/mc_rest_contacts/createContacts.html",
-        "docs/dialects/sfmc.md",
-    ),
-)
 
 
 def _url_or_none(name: str) -> str | None:
@@ -83,7 +35,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "admin_url": reverse("admin:index"),
         "health_url": reverse("healthz"),
         "api_docs_url": _url_or_none(API_DOCS_URL_NAME),
-        "dialects": [(dialect, request.build_absolute_uri(dialect.mount)) for dialect in DIALECTS],
+        # Every dialect the registry mounts (contacts/api/registry.py), with the URL a client points at.
+        "dialects": [(dialect, request.build_absolute_uri(dialect.mount)) for dialect in registry.dialects()],
     }
     return render(request, "home.html", context)
 

@@ -61,19 +61,20 @@ def test_home_page_names_the_product_and_links_every_part():
     assert response.status_code == 200
     assert response["Content-Type"] == "text/html; charset=utf-8"
     page = parse(response)
+    # The dialects in the registry's order (by name).
     assert page.links == [
         ("Open the admin", "/admin/"),
+        ("http://testserver/awal/", "/awal/"),
+        ("Awal documentation", "https://awalchat.com/en/docs/api/contacts"),
+        ("http://testserver/callbell/", "/callbell/"),
+        ("Callbell (WhatsApp) documentation", "https://docs.callbell.eu/api/reference/contacts_api/get_contacts"),
+        ("http://testserver/contactship/", "/contactship/"),
+        ("Contactship documentation", "https://docs.contactship.ai/api-reference/endpoint/create-contact"),
         ("http://testserver/mobivate/", "/mobivate/"),
         (
             "Mobivate Bulk SMS address book documentation",
             "https://wiki.mobivatebulksms.com/contact-management/create-new-contact",
         ),
-        ("http://testserver/contactship/", "/contactship/"),
-        ("Contactship documentation", "https://docs.contactship.ai/api-reference/endpoint/create-contact"),
-        ("http://testserver/callbell/", "/callbell/"),
-        ("Callbell (WhatsApp) documentation", "https://docs.callbell.eu/api/reference/contacts_api/get_contacts"),
-        ("http://testserver/awal/", "/awal/"),
-        ("Awal documentation", "https://awalchat.com/en/docs/api/contacts"),
         ("http://testserver/sfmc/", "/sfmc/"),
         (
             "Salesforce Marketing Cloud documentation",

@@ -119,9 +119,9 @@ def test_explicit_mapping_overrides_the_automatic_one(organization):
         (
             {"Nick": "favourite_colour"},
             ValidationFailed,
-            "Unknown field 'favourite_colour' for column 'Nick'; expected one of phone, email, name, full_name, "
-            "country, description, address, alias, contact_key, note, is_favorite, source, tags, groups, branch, "
-            "team, assigned_user, cf:<custom field key> or ignore",
+            "Unknown field 'favourite_colour' for column 'Nick'; expected one of name, full_name, phone, email, "
+            "country, description, address, alias, contact_key, is_favorite, source, branch, team, assigned_user, "
+            "tags, groups, note, cf:<custom field key> or ignore",
         ),
         ({"Nick": "name", "phone": "name"}, ValidationFailed, "Several columns are mapped to name"),
         (

@@ -32,10 +32,10 @@ from contacts.models import (
     Tag,
     Team,
 )
+from contacts.selectors import search_contacts
 from contacts.services.contact_fields import SEARCH_FIELDS
 from contacts.services.contacts import create_contact, delete_contact, update_contact
 from contacts.services.phones import format_international
-from contacts.services.search import search_contacts
 from contacts.services.uncommitted_files import removing_uncommitted_files
 
 

@@ -6,7 +6,7 @@ falls back to a scan (correct, slower)."""
 from django.db import migrations
 
 INDEX = "contact_search_trgm"
-# Frozen copy of contacts.services.search.search_sql() (a test keeps the two equal): queries must use the
+# Frozen copy of contacts.selectors.search.search_sql() (a test keeps the two equal): queries must use the
 # exact expression the index was built from.
 SEARCH_SQL = (
     """UPPER(COALESCE("name", '') || ' ' || COALESCE("full_name", '') || ' ' || COALESCE("email", '') """

@@ -18,7 +18,7 @@ def create(apps, schema_editor):
         cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")
         if cursor.fetchone() is None:
             return
-        # On the number without its "+" (contacts.services.search.phone_digits), not on the column: an index on
+        # On the number without its "+" (contacts.selectors.search.phone_digits), not on the column: an index on
         # `phone` itself would also serve `phone = ANY(...)`, and PostgreSQL then prefers it to the unique index
         # for the importer's batch lookups, which become thousands of times slower.
         cursor.execute(

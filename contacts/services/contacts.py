@@ -19,10 +19,6 @@ from contacts.services.changes import ChangeKind, record_change
 from contacts.services.channel_identities import IdentitiesByChannel, write_channel_identities
 from contacts.services.contact_fields import (
     UNIQUE_FIELDS,
-    clean_email,
-    clean_source,
-    clean_text,
-    unique_index_condition,
 )
 from contacts.services.contact_values import (
     apply_fields,
@@ -33,39 +29,8 @@ from contacts.services.contact_values import (
     remember_links,
 )
 from contacts.services.phones import normalize_phone
-from contacts.services.references import resolve_branch, resolve_groups, resolve_member, resolve_tags, resolve_team
 
 logger = logging.getLogger(__name__)
-
-# Also importable from here: the surfaces that resolve references or clean values before calling a service.
-__all__ = [
-    "UNIQUE_FIELDS",
-    "UNSET",
-    "clean_email",
-    "clean_source",
-    "clean_text",
-    "create_contact",
-    "delete_contact",
-    "lock_contact",
-    "lock_contact_ids",
-    "resolve_branch",
-    "resolve_groups",
-    "resolve_member",
-    "resolve_tags",
-    "resolve_team",
-    "unique_index_condition",
-    "update_contact",
-    "upsert_contact",
-]
-
-
-class _Unset:
-    def __repr__(self) -> str:
-        return "UNSET"
-
-
-UNSET: Any = _Unset()
-"""Marks an argument a caller did not give (as opposed to None or ""); the vocabularies' update services use it."""
 
 _MATCH_FIELDS = ("phone", "alias", "contact_key", "email")
 

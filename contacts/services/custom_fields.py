@@ -21,6 +21,11 @@ _FALSE = {"false", "0", "no", "off"}
 _url_validator = URLValidator(schemes=["http", "https"])
 _email_validator = EmailValidator()
 MAX_TEXT_LENGTH = 10_000
+# Types stored as the text given, once a Django validator accepts it: (validator, what the message calls it).
+_VALIDATED_TEXT = {
+    CustomFieldType.URL: (_url_validator, "an http or https URL"),
+    CustomFieldType.EMAIL: (_email_validator, "an email address"),
+}
 
 
 def clean_custom_field_value(definition: CustomField, value: Any) -> JsonValue:
@@ -54,19 +59,13 @@ def clean_custom_field_value(definition: CustomField, value: Any) -> JsonValue:
         if text in _FALSE:
             return False
         raise ValidationFailed(field, f"{definition.key} must be true or false")
-    if kind == CustomFieldType.URL:
+    if kind in _VALIDATED_TEXT:
+        validator, what = _VALIDATED_TEXT[kind]
         text = str(value).strip()
         try:
-            _url_validator(text)
+            validator(text)
         except DjangoValidationError:
-            raise ValidationFailed(field, f"{definition.key} must be an http or https URL") from None
-        return text
-    if kind == CustomFieldType.EMAIL:
-        text = str(value).strip()
-        try:
-            _email_validator(text)
-        except DjangoValidationError:
-            raise ValidationFailed(field, f"{definition.key} must be an email address") from None
+            raise ValidationFailed(field, f"{definition.key} must be {what}") from None
         return text
     if kind == CustomFieldType.CHOICE:
         text = str(value)

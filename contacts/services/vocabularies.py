@@ -29,9 +29,18 @@ from contacts.models import (
     Team,
 )
 from contacts.services.changes import ChangeKind, record_change
-from contacts.services.contacts import UNSET, lock_contact_ids
+from contacts.services.contacts import lock_contact_ids
 from contacts.services.dashboard import invalidate_dashboard
 from contacts.services.phones import normalize_phone
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()
+"""Marks an update argument the caller did not give (as opposed to None or "")."""
 
 CHOICE_TYPES = (CustomFieldType.CHOICE, CustomFieldType.MULTICHOICE)
 MAX_CHOICES = 500

@@ -18,7 +18,7 @@ from django.contrib.auth import get_user_model
 from contacts.errors import UnknownReference, ValidationFailed
 from contacts.models import Contact, CustomField, CustomFieldType, Organization
 from contacts.models.imports import ImportMode
-from contacts.services.contacts import UNIQUE_FIELDS, clean_email, clean_source, clean_text
+from contacts.services.contact_fields import UNIQUE_FIELDS, clean_email, clean_source, clean_text
 from contacts.services.custom_fields import clean_custom_field_value
 from contacts.services.imports.options import CUSTOM_FIELD_PREFIX, IGNORE, TEXT_FIELDS, ImportOptions
 from contacts.services.imports.reading import CsvSource

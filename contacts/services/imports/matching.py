@@ -17,7 +17,7 @@ from django.db.models.functions import Lower
 
 from contacts.models import Contact, ContactGroup, Organization, Tag
 from contacts.models.imports import ImportMode
-from contacts.services.contacts import UNIQUE_FIELDS, unique_index_condition
+from contacts.services.contact_fields import UNIQUE_FIELDS, unique_index_condition
 from contacts.services.imports.cleaning import CleanedRow
 from contacts.services.imports.options import ImportOptions, ImportResult
 

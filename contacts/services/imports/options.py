@@ -6,24 +6,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from contacts.models.imports import ImportMatchField, ImportMode
+from contacts.services import contact_fields
 
 BATCH_SIZE = 1000
 CUSTOM_FIELD_PREFIX = "cf:"
 IGNORE = ""
 
-TEXT_FIELDS = ("name", "full_name", "country", "description", "address", "alias", "contact_key", "note")
-IMPORT_FIELDS = (
-    "phone",
-    "email",
-    *TEXT_FIELDS,
-    "is_favorite",
-    "source",
-    "tags",
-    "groups",
-    "branch",
-    "team",
-    "assigned_user",
-)
+# The contact's importable fields, in the declaration's order (contacts/services/contact_fields.py); the plain
+# strings among them are cleaned as text.
+IMPORT_FIELDS = contact_fields.IMPORT_FIELDS
+TEXT_FIELDS = tuple(name for name in IMPORT_FIELDS if name in contact_fields.TEXT_FIELDS)
 
 
 @dataclass

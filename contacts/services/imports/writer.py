@@ -23,7 +23,7 @@ from django.utils import timezone
 from contacts.models import Contact, ContactSource
 from contacts.services import pg_copy
 from contacts.services.changes import ChangeKind, record_change
-from contacts.services.contacts import UNIQUE_FIELDS
+from contacts.services.contact_fields import UNIQUE_FIELDS
 from contacts.services.imports.cleaning import CleanedRow
 from contacts.services.imports.matching import BatchMatcher, BatchStep
 

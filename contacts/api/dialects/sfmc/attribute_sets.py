@@ -41,71 +41,47 @@ class AttributeDefinition:
 @dataclass(frozen=True)
 class AttributeSetDefinition:
     name: str
-    key: str
     attributes: tuple[AttributeDefinition, ...]
+
+    @property
+    def key(self) -> str:
+        """SFMC's customer key of a system set is its name without the spaces (`Email Addresses` → `EmailAddresses`)."""
+        return self.name.replace(" ", "")
 
     @property
     def required(self) -> list[str]:
         return [attribute.name for attribute in self.attributes if attribute.required]
 
 
+def _required(name: str, data_type: str) -> AttributeDefinition:
+    return AttributeDefinition(name, data_type, required=True)
+
+
+def _optional(name: str, data_type: str) -> AttributeDefinition:
+    return AttributeDefinition(name, data_type)
+
+
+# The system sets this server keeps, their attributes in the order the definitions listing shows them.
 ATTRIBUTE_SETS: dict[str, AttributeSetDefinition] = {
-    definition.name: definition
-    for definition in (
-        AttributeSetDefinition(
-            EMAIL_ADDRESSES,
-            "EmailAddresses",
-            (
-                AttributeDefinition("Email Address", "EmailAddress", required=True),
-                AttributeDefinition("HTML Enabled", "Boolean", required=True),
-            ),
+    name: AttributeSetDefinition(name, attributes)
+    for name, attributes in {
+        EMAIL_ADDRESSES: (_required("Email Address", "EmailAddress"), _required("HTML Enabled", "Boolean")),
+        EMAIL_DEMOGRAPHICS: (_optional("First Name", "Text"), _optional("Last Name", "Text")),
+        MOBILECONNECT_DEMOGRAPHICS: (
+            _required("Mobile Number", "Phone"),
+            _required("Locale", "Locale"),
+            _optional("Status", "Number"),
         ),
-        AttributeSetDefinition(
-            EMAIL_DEMOGRAPHICS,
-            "EmailDemographics",
-            (AttributeDefinition("First Name", "Text"), AttributeDefinition("Last Name", "Text")),
+        MOBILEPUSH_DEMOGRAPHICS: (_required("Device ID", "Text"), _required("Application", "Text")),
+        LINE_ADDRESSES: (_required("Address ID", "Text"),),
+        LINE_SUBSCRIPTIONS: (_required("Address ID", "Text"), _required("Channel ID", "Text")),
+        LINE_DEMOGRAPHICS: (
+            _required("Address ID", "Text"),
+            _optional("Display Name", "Text"),
+            _optional("Picture Url", "Text"),
+            _optional("Status Message", "Text"),
         ),
-        AttributeSetDefinition(
-            MOBILECONNECT_DEMOGRAPHICS,
-            "MobileConnectDemographics",
-            (
-                AttributeDefinition("Mobile Number", "Phone", required=True),
-                AttributeDefinition("Locale", "Locale", required=True),
-                AttributeDefinition("Status", "Number"),
-            ),
-        ),
-        AttributeSetDefinition(
-            MOBILEPUSH_DEMOGRAPHICS,
-            "MobilePushDemographics",
-            (
-                AttributeDefinition("Device ID", "Text", required=True),
-                AttributeDefinition("Application", "Text", required=True),
-            ),
-        ),
-        AttributeSetDefinition(
-            LINE_ADDRESSES,
-            "GroupConnectLINEAddresses",
-            (AttributeDefinition("Address ID", "Text", required=True),),
-        ),
-        AttributeSetDefinition(
-            LINE_SUBSCRIPTIONS,
-            "GroupConnectLINESubscriptions",
-            (
-                AttributeDefinition("Address ID", "Text", required=True),
-                AttributeDefinition("Channel ID", "Text", required=True),
-            ),
-        ),
-        AttributeSetDefinition(
-            LINE_DEMOGRAPHICS,
-            "GroupConnectLINEDemographics",
-            (
-                AttributeDefinition("Address ID", "Text", required=True),
-                AttributeDefinition("Display Name", "Text"),
-                AttributeDefinition("Picture Url", "Text"),
-                AttributeDefinition("Status Message", "Text"),
-            ),
-        ),
-    )
+    }.items()
 }
 
 # Attributes whose absence breaks one of the contract's named rules get their own result code;

@@ -6,7 +6,7 @@ tag, group, branch or team that does not exist simply matches no contact.
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, Model, OuterRef, QuerySet
 from django_filters import rest_framework as filters
 
 from contacts.db import UnicodeLower
@@ -21,6 +21,17 @@ _BOOLEAN = [("true", "true"), ("false", "false")]
 
 def _boolean(value: str) -> bool:
     return value == "true"
+
+
+def _linked(queryset: QuerySet, through: type[Model], column: str, ids: list[int], *, every: bool) -> QuerySet:
+    """The contacts linked through the many-to-many table `through` to every one (or any one) of `ids`."""
+    links = through.objects.filter(contact_id=OuterRef("pk"))
+    if not every:
+        return queryset.filter(Exists(links.filter(**{f"{column}__in": ids})))
+    # One EXISTS a value: a single join could only ever match one of them per row.
+    for linked_id in ids:
+        queryset = queryset.filter(Exists(links.filter(**{column: linked_id})))
+    return queryset
 
 
 def _is_id(text: str) -> bool:
@@ -71,30 +82,20 @@ class ContactFilter(filters.FilterSet):
         return ids if len(ids) == len(names) else [*ids, -1]  # an unknown tag (-1) matches nothing in "all"
 
     def filter_tags_all(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        links = Contact.tags.through.objects.filter(contact_id=OuterRef("pk"))
-        for tag_id in self._tag_ids(value, name):
-            queryset = queryset.filter(Exists(links.filter(tag_id=tag_id)))
-        return queryset
+        return _linked(queryset, Contact.tags.through, "tag_id", self._tag_ids(value, name), every=True)
 
     def filter_tags_any(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        links = Contact.tags.through.objects.filter(contact_id=OuterRef("pk"), tag_id__in=self._tag_ids(value, name))
-        return queryset.filter(Exists(links))
+        return _linked(queryset, Contact.tags.through, "tag_id", self._tag_ids(value, name), every=False)
 
     def _group_ids(self, value: str, parameter: str) -> list[int]:
         # A value that is no id names no group: it matches nothing, like an unknown id.
         return [int(part) if _is_id(part) else -1 for part in _names(value, parameter)]
 
     def filter_groups_all(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        links = Contact.groups.through.objects.filter(contact_id=OuterRef("pk"))
-        for group_id in self._group_ids(value, name):
-            queryset = queryset.filter(Exists(links.filter(contactgroup_id=group_id)))
-        return queryset
+        return _linked(queryset, Contact.groups.through, "contactgroup_id", self._group_ids(value, name), every=True)
 
     def filter_groups_any(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        links = Contact.groups.through.objects.filter(
-            contact_id=OuterRef("pk"), contactgroup_id__in=self._group_ids(value, name)
-        )
-        return queryset.filter(Exists(links))
+        return _linked(queryset, Contact.groups.through, "contactgroup_id", self._group_ids(value, name), every=False)
 
     def filter_branch(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         value = value.strip()

@@ -104,46 +104,40 @@ class ContactWriteSerializer(ClosedSerializer):
 # --- vocabularies -------------------------------------------------------------------------------------------------
 
 
+def _entry(item: Tag | ContactGroup | CustomField | Branch | SenderNumber, **fields: Any) -> dict[str, Any]:
+    """A vocabulary entry as every kind renders: its id, its own fields, when it was created."""
+    return {"id": item.pk, **fields, "created_at": _stamp(item.created_at)}
+
+
 def render_tag(tag: Tag) -> dict[str, Any]:
-    return {"id": tag.pk, "name": tag.name, "created_at": _stamp(tag.created_at)}
+    return _entry(tag, name=tag.name)
 
 
 def render_group(group: ContactGroup) -> dict[str, Any]:
-    return {
-        "id": group.pk,
-        "name": group.name,
-        "description": group.description,
-        "created_at": _stamp(group.created_at),
-    }
+    return _entry(group, name=group.name, description=group.description)
 
 
 def render_custom_field(definition: CustomField) -> dict[str, Any]:
-    return {
-        "id": definition.pk,
-        "key": definition.key,
-        "label": definition.label,
-        "type": definition.field_type,
-        "choices": list(definition.choices or []),
-        "created_at": _stamp(definition.created_at),
-    }
+    return _entry(
+        definition,
+        key=definition.key,
+        label=definition.label,
+        type=definition.field_type,
+        choices=list(definition.choices or []),
+    )
 
 
 def render_branch(branch: Branch) -> dict[str, Any]:
-    return {"id": branch.pk, "name": branch.name, "created_at": _stamp(branch.created_at)}
+    return _entry(branch, name=branch.name)
 
 
 def render_team(team: Team) -> dict[str, Any]:
+    # A team is known by its uuid, as everywhere else a team is named.
     return {"id": str(team.uuid), "name": team.name, "created_at": _stamp(team.created_at)}
 
 
 def render_sender_number(number: SenderNumber) -> dict[str, Any]:
-    return {
-        "id": number.pk,
-        "phone": number.phone,
-        "external_id": number.external_id,
-        "label": number.label,
-        "created_at": _stamp(number.created_at),
-    }
+    return _entry(number, phone=number.phone, external_id=number.external_id, label=number.label)
 
 
 class NameSerializer(ClosedSerializer):

@@ -16,9 +16,9 @@ from rest_framework.test import APIClient
 from contacts.errors import ValidationFailed
 from contacts.models import Contact
 from contacts.services.avatars import process_avatar
-from tests.dialects.test_awal import error, make_awal_client, media_files
-from tests.dialects.test_awal_uploads import png_header_only
+from tests.dialects.base import Awal, media_files, png_header_only
 
+error = Awal.error
 TOO_LONG = "The avatar image is wider or taller than 10,000 pixels"
 TOO_MANY_PIXELS = "The avatar image is larger than 25 megapixels"
 COLOUR_PNG = (
@@ -216,7 +216,7 @@ def test_stream_that_cannot_seek_is_read_once():
 
 @pytest.mark.django_db
 def test_awal_upload_of_a_1_by_25_million_png_is_422(organization):
-    awal = make_awal_client(APIClient(), organization)
+    awal = Awal.authenticate(APIClient(), organization)
 
     response = awal.create(
         {"name": "Omar", "phone": "966501234568"}, [("file", "tall.png", png(1, 25_000_000), "image/png")]

@@ -19,7 +19,7 @@ from rest_framework.test import APIClient
 from contacts.api.principal import ApiPrincipal
 from contacts.api.throttling import CredentialRateThrottle
 from contacts.models import Contact
-from tests.dialects.test_awal import make_awal_client
+from tests.dialects.base import Awal
 from tests.factories import make_api_key
 
 # A database of its own: nothing here flushes it, and every key carries the test's own prefix.
@@ -209,7 +209,7 @@ def test_a_counter_expiring_before_its_increment_is_recreated_and_counts_once(lo
 @pytest.mark.django_db
 def test_awal_429_on_redis_has_the_documented_body_and_headers(redis_cache, organization, settings):
     _set_rate(settings, "awal_write", "2/min")
-    awal = make_awal_client(APIClient(), organization)
+    awal = Awal.authenticate(APIClient(), organization)
     opened = time.time()
 
     first = awal.create({"name": "A", "phone": "966501234561"})

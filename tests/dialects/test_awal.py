@@ -23,8 +23,6 @@ from tests.dialects.base import (
     awal_signature,
     encode_form,
     jpeg_bytes,
-    media_files,  # noqa: F401
-    png_bytes,  # noqa: F401
 )
 from tests.factories import (
     BranchFactory,
@@ -40,13 +38,6 @@ pytestmark = pytest.mark.django_db
 FIXTURES = Path(__file__).parent / "fixtures" / "awal"
 TIMESTAMP = Matches(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 error = Awal.error
-
-
-# make_awal_client, media_files and png_bytes are still imported from here by test_awal_uploads,
-# test_avatar_limits, test_forgiving_paths, test_list_queries and test_throttle_atomic; they go once those modules
-# take them (and Awal.authenticate) from tests.dialects.base.
-def make_awal_client(api_client, organization) -> AwalTestClient:
-    return Awal.authenticate(api_client, organization)
 
 
 @pytest.fixture

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import io
 import re
-import struct
-import zlib
 from pathlib import Path
 
 import pytest
@@ -14,18 +12,20 @@ from django.conf import settings
 from PIL import Image
 
 from contacts.models import Contact
-from tests.dialects.test_awal import (
+from tests.dialects.base import (
+    Awal,
     AwalTestClient,
-    error,
     jpeg_bytes,
-    make_awal_client,
     media_files,
+    oriented_jpeg,
     png_bytes,
+    png_header_only,
 )
 from tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db
 
+error = Awal.error
 FIVE_MB = 5 * 1024 * 1024
 FIELDS = {"name": "Omar", "phone": "966501234568"}
 NOT_JPG_OR_PNG = "The avatar must be a JPG or PNG image"
@@ -35,39 +35,12 @@ TOO_MANY_PIXELS = "The avatar image is larger than 25 megapixels"
 
 @pytest.fixture
 def awal(api_client, organization) -> AwalTestClient:
-    return make_awal_client(api_client, organization)
-
-
-def png_header_only(width: int, height: int) -> bytes:
-    """A PNG whose header declares `width` x `height` pixels, with one tiny compressed row: a decompression bomb
-    as far as any decoder that trusts the header is concerned."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
-    )
+    return Awal.authenticate(api_client, organization)
 
 
 def image_bytes(fmt: str) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (8, 8), (1, 2, 3)).save(out, format=fmt)
-    return out.getvalue()
-
-
-def oriented_jpeg() -> bytes:
-    """40 x 20 pixels, left half red, with EXIF orientation 6 (display rotated 90° clockwise), a camera make and
-    a GPS block, and a JPEG comment."""
-    image = Image.new("RGB", (40, 20), (0, 0, 255))
-    image.paste((255, 0, 0), (0, 0, 20, 20))
-    exif = Image.Exif()
-    exif[0x0112] = 6  # Orientation
-    exif[0x010F] = "Camera Maker"  # Make
-    exif[0x8825] = {1: "N", 2: (24.0, 42.0, 0.0)}  # GPSInfo
-    out = io.BytesIO()
-    image.save(out, format="JPEG", exif=exif, comment=b"taken at home", quality=95)
     return out.getvalue()
 
 

@@ -15,13 +15,13 @@ from contacts.models import AccessToken, Contact
 from contacts.models.credentials import ALL_SCOPES
 from contacts.services import credentials
 from contacts.services.contacts import create_contact
-from tests.dialects.test_awal import (
+from tests.dialects.base import (
     CLIENT_SECRET,
     SENDER_ID,
+    Awal,
     AwalTestClient,
     awal_signature,
     encode_form,
-    make_awal_client,
 )
 from tests.matchers import Matches
 
@@ -270,7 +270,7 @@ def test_callbell_other_double_slashes_are_its_404(callbell, path):
 
 @pytest.fixture
 def awal(api_client, organization) -> AwalTestClient:
-    return make_awal_client(api_client, organization)
+    return Awal.authenticate(api_client, organization)
 
 
 def awal_contact(contact: Contact) -> dict:

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from contacts.services.contacts import create_contact
-from tests.dialects.test_awal import make_awal_client
+from tests.dialects.base import Awal
 from tests.factories import (
     ContactGroupFactory,
     CustomFieldFactory,
@@ -93,7 +93,7 @@ def callbell(organization):
 
 
 def awal(organization):
-    client = make_awal_client(APIClient(), organization)
+    client = Awal.authenticate(APIClient(), organization)
 
     def list_page() -> int:
         response = client.get("/contacts", query="search=person&per_page=50")

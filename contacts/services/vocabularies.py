@@ -213,39 +213,45 @@ def _choices(field_type: str, choices: Any) -> list[str]:
 # --- branches and teams -------------------------------------------------------------------------------------------
 
 
+# Both are a name unique in their organization: one rule each for writing and deleting them (`_named`,
+# `_delete_unassigning`), the public functions only say which model.
+
+
 def create_branch(*, organization: Organization, name: str, actor: Any = None) -> Branch:
-    branch = Branch(organization=organization, name=_name("name", name, 200))
-    return _saved(branch, "name", f"A branch named {branch.name!r} already exists")
+    return _named(Branch(organization=organization), name)
+
+
+def create_team(*, organization: Organization, name: str, actor: Any = None) -> Team:
+    return _named(Team(organization=organization), name)
 
 
 def update_branch(branch: Branch, *, name: Any = UNSET, actor: Any = None) -> Branch:
-    if name is not UNSET:
-        branch.name = _name("name", name, 200)
-    return _saved(branch, "name", f"A branch named {branch.name!r} already exists")
+    return _named(branch, name)
+
+
+def update_team(team: Team, *, name: Any = UNSET, actor: Any = None) -> Team:
+    return _named(team, name)
 
 
 def delete_branch(branch: Branch, *, actor: Any = None) -> None:
     """Delete the branch; its contacts keep existing without one (ON DELETE SET NULL)."""
-    _delete_unassigning(branch, Contact.objects.filter(branch=branch), actor)
-
-
-def create_team(*, organization: Organization, name: str, actor: Any = None) -> Team:
-    team = Team(organization=organization, name=_name("name", name, 200))
-    return _saved(team, "name", f"A team named {team.name!r} already exists")
-
-
-def update_team(team: Team, *, name: Any = UNSET, actor: Any = None) -> Team:
-    if name is not UNSET:
-        team.name = _name("name", name, 200)
-    return _saved(team, "name", f"A team named {team.name!r} already exists")
+    _delete_unassigning(branch, actor)
 
 
 def delete_team(team: Team, *, actor: Any = None) -> None:
     """Delete the team; its contacts keep existing without one (ON DELETE SET NULL)."""
-    _delete_unassigning(team, Contact.objects.filter(team=team), actor)
+    _delete_unassigning(team, actor)
 
 
-def _delete_unassigning(obj: Branch | Team, contacts: models.QuerySet, actor: Any) -> None:
+def _named(obj: Branch | Team, name: Any) -> Any:
+    if name is not UNSET:
+        obj.name = _name("name", name, 200)
+    return _saved(obj, "name", f"A {obj._meta.model_name} named {obj.name!r} already exists")
+
+
+def _delete_unassigning(obj: Branch | Team, actor: Any) -> None:
+    # The contact's foreign key to a branch or team is named as the model is (`branch`, `team`).
+    contacts = Contact.objects.filter(**{obj._meta.model_name: obj})
     with transaction.atomic():
         ids = lock_contact_ids(obj.organization_id, contacts.values_list("pk", flat=True))
         obj.delete()

@@ -45,13 +45,15 @@ class ContactGroup(Named):
 
 
 class CustomFieldType(models.TextChoices):
-    TEXT = "text", "Text"
-    NUMBER = "number", "Number"
-    DATE = "date", "Date"
+    # A member without a label is labelled from its name (TEXT → "Text"), as Django's TextChoices does.
+
+    TEXT = "text"
+    NUMBER = "number"
+    DATE = "date"
     BOOLEAN = "boolean", "Yes/no"
-    LOCATION = "location", "Location"
+    LOCATION = "location"
     URL = "url", "URL"
-    EMAIL = "email", "Email"
+    EMAIL = "email"
     CHOICE = "choice", "Choice (one of)"
     MULTICHOICE = "multichoice", "Choices (any of)"
 
@@ -73,17 +75,19 @@ class CustomField(models.Model):
 
 
 class ContactSource(models.TextChoices):
+    # Unlabelled members: labelled from the name (see CustomFieldType).
+
     WHATSAPP = "whatsapp", "WhatsApp"
     SMS = "sms", "SMS"
-    EMAIL = "email", "Email"
+    EMAIL = "email"
     MESSENGER = "facebook", "Facebook Messenger"
-    INSTAGRAM = "instagram", "Instagram"
-    TELEGRAM = "telegram", "Telegram"
+    INSTAGRAM = "instagram"
+    TELEGRAM = "telegram"
     LINE = "line", "LINE"
     PUSH = "push", "Mobile push"
     API = "api", "API"
-    IMPORT = "import", "Import"
-    MANUAL = "manual", "Manual"
+    IMPORT = "import"
+    MANUAL = "manual"
 
 
 class BotStatus(models.TextChoices):

@@ -19,17 +19,19 @@ class ImportMode(models.TextChoices):
 
 
 class ImportMatchField(models.TextChoices):
-    PHONE = "phone", "Phone"
-    EMAIL = "email", "Email"
-    ALIAS = "alias", "Alias"
+    # A member without a label is labelled from its name (PHONE → "Phone"), as Django's TextChoices does.
+
+    PHONE = "phone"
+    EMAIL = "email"
+    ALIAS = "alias"
     CONTACT_KEY = "contact_key", "Contact key"
 
 
 class ImportStatus(models.TextChoices):
     PENDING = "pending", "Waiting for a worker"
-    RUNNING = "running", "Running"
-    COMPLETED = "completed", "Completed"
-    FAILED = "failed", "Failed"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
 
 
 # The counts a job keeps of its rows, as it runs and when it ends.

@@ -326,9 +326,9 @@ class ContactAdmin(OrganizationScopedAdmin):
                 delete_contact(contact, actor=request.user)
 
 
-@admin.register(Tag)
-class TagAdmin(OrganizationScopedAdmin):
-    list_display = ("name", "contact_count", "created_at")
+class ContactCountAdmin(OrganizationScopedAdmin):
+    """Tags and groups: listed by name, each with how many contacts it holds (their `contacts` relation)."""
+
     search_fields = ("name",)
     ordering = ("name",)
 
@@ -336,22 +336,18 @@ class TagAdmin(OrganizationScopedAdmin):
         return super().get_queryset(request).annotate(contact_count=Count("contacts"))
 
     @admin.display(description="contacts", ordering="contact_count")
-    def contact_count(self, tag: Tag) -> int:
-        return tag.contact_count
+    def contact_count(self, obj: Tag | ContactGroup) -> int:
+        return obj.contact_count
+
+
+@admin.register(Tag)
+class TagAdmin(ContactCountAdmin):
+    list_display = ("name", "contact_count", "created_at")
 
 
 @admin.register(ContactGroup)
-class ContactGroupAdmin(OrganizationScopedAdmin):
+class ContactGroupAdmin(ContactCountAdmin):
     list_display = ("name", "id", "description", "contact_count", "created_at")
-    search_fields = ("name",)
-    ordering = ("name",)
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).annotate(contact_count=Count("contacts"))
-
-    @admin.display(description="contacts", ordering="contact_count")
-    def contact_count(self, group: ContactGroup) -> int:
-        return group.contact_count
 
 
 @admin.register(CustomField)

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import cached_property
 
 from django.urls import include, re_path
@@ -32,6 +33,7 @@ def re_path_ignoring_case(regex: str, view, name: str | None = None) -> URLPatte
     return URLPattern(CaseInsensitiveRegexPattern(regex, name=name, is_endpoint=True), view, name=name)
 
 
-def mount(prefix: str, urlconf: str) -> URLResolver:
-    """`prefix/` and `prefix//` (any number of slashes) lead to the same `urlconf`."""
+def mount(prefix: str, urlconf: str | tuple[Sequence[URLPattern | URLResolver], str | None]) -> URLResolver:
+    """`prefix/` and `prefix//` (any number of slashes) lead to the same `urlconf`: a module's dotted path, or
+    `(patterns, app_name)` as `include()` takes them."""
     return re_path(rf"^{re.escape(prefix)}/+", include(urlconf))

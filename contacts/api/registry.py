@@ -1,8 +1,18 @@
 """The dialect registry: every vendor API this server speaks, each declared once, in its own package.
 
-A dialect's package (`contacts/api/dialects/<name>/__init__.py`) holds one `DIALECT = Dialect(...)`: its name,
-mount prefix, urls module, default authentication, throttle scopes and rates, error renderer and doc page. From
-those declarations:
+A dialect's package (`contacts/api/dialects/<name>/__init__.py`) holds one `DIALECT = Dialect(...)` that states only
+what is particular to the vendor: its title, rates and vendor documentation, and whatever departs from the
+convention below. Everything else follows from where the declaration lives, as a Django app's label follows from
+its module:
+
+- `package`: the module the declaration is made in (`contacts.api.dialects.mobivate`); `name`: its last part;
+- `urls`: `<package>.urls`; the mount: `/<name>/`; the doc page: `docs/dialects/<name>.md`;
+- the throttle scope every view counts against: `<name>` (a single `rates` is that scope's rate);
+- authentication: `BEARER_API_KEY`, the project's own scheme (the native API's);
+- the error renderer `errors.render_<name>_error` and the catch-all's base view `views.<Name>APIView`, both
+  relative to the package.
+
+From those declarations:
 
 - `crm/urls.py` mounts every dialect (`mounts()`), each followed by the shared catch-all 404 (`catch_all.py`);
 - `crm/settings.py` reads the rates (`throttle_rates()`), each overridable by a `THROTTLE_<SCOPE>` variable;
@@ -19,6 +29,7 @@ from __future__ import annotations
 import importlib
 import os
 import pkgutil
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache, cached_property
@@ -38,40 +49,84 @@ READ_METHODS = frozenset({"GET", "HEAD"})
 
 
 @dataclass(frozen=True)
-class Dialect:
-    """One vendor's API. Dotted paths keep the declaration importable before Django is set up."""
+class Auth:
+    """An authentication scheme: the views' `authentication_classes` (dotted paths) and how the front page names
+    it."""
 
-    name: str
+    classes: tuple[str, ...]
+    label: str
+
+
+# The shared schemes of contacts/api/auth.py; a scheme of the vendor's own is an `Auth` in its declaration.
+BEARER_API_KEY = Auth(("contacts.api.auth.BearerApiKeyAuthentication",), "Bearer API key")
+HEADER_API_KEY = Auth(("contacts.api.auth.HeaderApiKeyAuthentication",), "x-api-key header")
+OAUTH_ACCESS_TOKEN = Auth(("contacts.api.auth.AccessTokenAuthentication",), "OAuth client credentials")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Dialect:
+    """One vendor's API. Dotted paths keep the declaration importable before Django is set up; an empty field
+    takes its conventional value (the module docstring) when the declaration is made."""
+
     title: str
-    # Mounted at `/<prefix>/` (any number of slashes after it, see contacts/api/paths.py).
-    prefix: str
-    # The module whose `urlpatterns` (and `app_name`, if any) are mounted; the catch-all 404 is added after them.
-    urls: str
-    # Default `authentication_classes` of the dialect's views, and how the front page names the scheme.
-    authentication: tuple[str, ...]
-    auth_label: str
-    # `(error: ApiError, view: DialectAPIView) -> Response`: the vendor's body for a neutral error.
-    error_renderer: str
-    # Rate-limit scope → default rate (`N/s`, `N/min`...); `THROTTLE_<SCOPE>` in the environment overrides it.
-    throttle_rates: Mapping[str, str]
-    # The scope a view counts against unless it sets its own; reads go to `read_throttle_scope` when there is one.
-    throttle_scope: str | None
-    docs: str
+    # Rate-limit scope → default rate (`N/s`, `N/min`...), or one rate for the scope `throttle_scope`;
+    # `THROTTLE_<SCOPE>` in the environment overrides it.
+    rates: str | Mapping[str, str]
     vendor_docs: str
+    auth: Auth = BEARER_API_KEY
+    package: str = ""
+    name: str = ""
+    # Mounted at `/<prefix>/` (any number of slashes after it, see contacts/api/paths.py).
+    prefix: str = ""
+    # The scope a view counts against unless it sets its own; reads go to `read_throttle_scope` when there is one.
+    throttle_scope: str = ""
     read_throttle_scope: str | None = None
-    # The view class the catch-all derives from, so an unknown path gets every header the dialect's answers carry
-    # (content negotiation, Awal's request id and rate-limit headers); None: the shared DialectAPIView.
-    base_view: str | None = None
+    # Relative to the package. `(error: ApiError, view: DialectAPIView) -> Response`: the vendor's body for a
+    # neutral error.
+    error_renderer: str = ""
+    # Relative to the package. The view class the catch-all derives from, so an unknown path gets every header the
+    # dialect's answers carry (content negotiation, Awal's request id and rate-limit headers).
+    base_view: str = ""
+    docs: str = ""
     # The catch-all's message; `{method}` and `{path}` are the request's.
     not_found_message: str = "Not found"
+
+    def __post_init__(self) -> None:
+        # The caller's module, as namedtuple finds its __module__: frames are this method, __init__, the declaration.
+        package = self.package or sys._getframe(2).f_globals["__name__"]
+        name = self.name or package.rpartition(".")[2]
+        conventions = {
+            "package": package,
+            "name": name,
+            "prefix": name,
+            "throttle_scope": name,
+            "error_renderer": f"errors.render_{name}_error",
+            "base_view": f"views.{name.capitalize()}APIView",
+            "docs": f"docs/dialects/{name}.md",
+        }
+        for field, value in conventions.items():
+            if not getattr(self, field):
+                object.__setattr__(self, field, value)
+        undeclared = {self.throttle_scope, self.read_throttle_scope or self.throttle_scope} - set(self.throttle_rates)
+        if undeclared:
+            raise ValueError(f"Dialect {name!r} counts against scopes it gives no rate: {sorted(undeclared)}")
 
     @property
     def mount(self) -> str:
         return f"/{self.prefix}/"
 
     @property
-    def package(self) -> str:
-        return self.urls.rpartition(".")[0]
+    def urls(self) -> str:
+        """The module whose `urlpatterns` (and `app_name`, if any) are mounted; the catch-all 404 follows them."""
+        return f"{self.package}.urls"
+
+    @property
+    def auth_label(self) -> str:
+        return self.auth.label
+
+    @property
+    def throttle_rates(self) -> Mapping[str, str]:
+        return {self.throttle_scope: self.rates} if isinstance(self.rates, str) else self.rates
 
     def throttle_scope_for(self, method: str) -> str | None:
         if self.read_throttle_scope and method in READ_METHODS:
@@ -80,17 +135,15 @@ class Dialect:
 
     @cached_property
     def authentication_classes(self) -> list[type]:
-        return [import_string(path) for path in self.authentication]
+        return [import_string(path) for path in self.auth.classes]
 
     @cached_property
     def render_error(self) -> Callable[[ApiError, DialectAPIView], Response]:
-        return import_string(self.error_renderer)
+        return import_string(f"{self.package}.{self.error_renderer}")
 
     @cached_property
     def base_view_class(self) -> type[DialectAPIView]:
-        from contacts.api.base import DialectAPIView
-
-        return import_string(self.base_view) if self.base_view else DialectAPIView
+        return import_string(f"{self.package}.{self.base_view}")
 
     def url_resolver(self) -> URLResolver:
         """`/<prefix>/...`: the dialect's urlpatterns, then the catch-all that answers every other path."""

@@ -4,24 +4,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from contacts.api.base import DialectAPIView
-from contacts.api.errors import ApiError, DialectError
 from contacts.models import Scope
+from tests.fake_dialect.errors import FakeTeapot
 
 
-def render_fake_error(error: ApiError, view: DialectAPIView) -> Response:
-    return Response({"fault": {"kind": error.kind, "text": error.message}}, status=error.status)
+class FakeAPIView(DialectAPIView):
+    """What every fake endpoint shares, and what its catch-all builds on: nothing beyond the declaration."""
 
 
-class FakeTeapot(DialectError):
-    """An error the fake vendor words itself."""
-
-    status = 418
-
-    def response(self, view: DialectAPIView) -> Response:
-        return Response({"teapot": view.request.path}, status=self.status)
-
-
-class FakeContactsView(DialectAPIView):
+class FakeContactsView(FakeAPIView):
     required_scopes = {"GET": Scope.CONTACTS_READ, "POST": Scope.CONTACTS_CREATE}
 
     def get(self, request: Request) -> Response:

@@ -39,6 +39,44 @@ def test_every_dialect_package_is_registered():
     ]
 
 
+def test_a_declaration_takes_the_conventions_from_where_it_lives():
+    mobivate = registry.get("mobivate")
+
+    assert (mobivate.package, mobivate.prefix, mobivate.throttle_scope, mobivate.auth_label) == (
+        "contacts.api.dialects.mobivate",
+        "mobivate",
+        "mobivate",
+        "Bearer API key",
+    )
+    assert (mobivate.render_error.__qualname__, mobivate.base_view_class.__qualname__) == (
+        "render_mobivate_error",
+        "MobivateAPIView",
+    )
+    assert [cls.__name__ for cls in mobivate.authentication_classes] == ["BearerApiKeyAuthentication"]
+
+
+def test_a_declaration_outside_the_dialects_package_is_its_own_package():
+    fake = fake_dialect.DIALECT
+
+    assert (fake.name, fake.package, fake.urls, fake.mount, fake.docs) == (
+        "fake",
+        "tests.fake_dialect",
+        "tests.fake_dialect.urls",
+        "/fake/",
+        "docs/architecture.md",
+    )
+    assert (fake.error_renderer, fake.base_view, dict(fake.throttle_rates)) == (
+        "errors.render_fake_error",
+        "views.FakeAPIView",
+        {"fake": "2/min"},
+    )
+
+
+def test_a_declaration_that_counts_against_a_scope_without_a_rate_is_refused():
+    with pytest.raises(ValueError, match=r"Dialect 'odd' counts against scopes it gives no rate: \['odd_read'\]"):
+        registry.Dialect(name="odd", title="Odd", rates="1/s", read_throttle_scope="odd_read", vendor_docs="x")
+
+
 def test_every_dialect_has_its_doc_page():
     assert [d.docs for d in registry.dialects() if not (ROOT / d.docs).is_file()] == []
 

@@ -8,14 +8,12 @@ import math
 from typing import Any
 
 from rest_framework.exceptions import NotFound
-from rest_framework.parsers import JSONParser
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from contacts.api.auth import BearerApiKeyAuthentication
-from contacts.api.base import DialectAPIView
 from contacts.api.errors import ApiError
+from contacts.api.json_only import JsonOnlyAPIView
 from contacts.api.native import idempotency
 from contacts.api.native.problems import exception_response, problem_response
 from contacts.api.throttling import CredentialRateThrottle
@@ -24,18 +22,10 @@ from contacts.errors import ValidationFailed
 THROTTLE_SCOPE = "v1"  # its rate: REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["v1"] (THROTTLE_V1, 600/min)
 
 
-class NativeAPIView(DialectAPIView):
+class NativeAPIView(JsonOnlyAPIView):
     authentication_classes = [BearerApiKeyAuthentication]
-    parser_classes = [JSONParser]
-    renderer_classes = [JSONRenderer]
     throttle_classes = [CredentialRateThrottle]
     throttle_scope = THROTTLE_SCOPE
-    # OPTIONS is a 405 like any method a resource does not have.
-    metadata_class = None
-
-    @property
-    def allowed_methods(self) -> list[str]:
-        return [method for method in super().allowed_methods if method != "OPTIONS"]
 
     @property
     def actor(self) -> Any:

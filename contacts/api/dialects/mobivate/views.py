@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from django.db.models import F
-from rest_framework.parsers import JSONParser
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from contacts.api.base import DialectAPIView
 from contacts.api.dialects.mobivate.serializers import (
     SORT_FIELDS,
     MobivateContactCreateSerializer,
@@ -16,6 +13,7 @@ from contacts.api.dialects.mobivate.serializers import (
     MobivateContactSerializer,
     MobivateContactUpdateSerializer,
 )
+from contacts.api.json_only import JsonOnlyAPIView
 from contacts.api.negotiation import AlwaysJSONNegotiation
 from contacts.errors import NotFound as ContactNotFound
 from contacts.errors import ValidationFailed
@@ -24,19 +22,10 @@ from contacts.selectors import find_contact, organization_contacts
 from contacts.services import contacts as contact_services
 
 
-class MobivateAPIView(DialectAPIView):
+class MobivateAPIView(JsonOnlyAPIView):
     """Bearer API key, JSON only, the "mobivate" rate, and every error in Mobivate's body."""
 
-    parser_classes = [JSONParser]
-    renderer_classes = [JSONRenderer]
     content_negotiation_class = AlwaysJSONNegotiation
-    # OPTIONS would describe the view from its docstrings; Mobivate documents no such thing, so it is a 405.
-    metadata_class = None
-
-    @property
-    def allowed_methods(self) -> list[str]:
-        # The Allow header of a 405 lists only what would succeed.
-        return [method for method in super().allowed_methods if method != "OPTIONS"]
 
 
 class MobivateContactCreateMixin:

@@ -32,9 +32,28 @@ _NOT_AN_OBJECT = "Request body must be a JSON object"
 SORT_FIELDS = {"created_on": "created_at", "alias": "alias", "msisdn": "phone"}
 
 
-class MobivateAliasField(serializers.Field):
-    """A non-empty string (numbers are taken as their text); surrounding spaces are dropped."""
+class _MobivateTextField(serializers.Field):
+    """A non-empty string or a JSON integer, taken as its text without surrounding spaces. Floats are refused:
+    4.479e12 has no exact digits, and "447900000001.0" would gain one."""
 
+    max_text_length: int | None = None
+
+    def to_internal_value(self, data: Any) -> str:
+        if isinstance(data, bool) or not isinstance(data, (str, int)):
+            self.fail("invalid")
+        text = str(data).strip()
+        if not text:
+            self.fail("blank")
+        if self.max_text_length is not None and len(text) > self.max_text_length:
+            self.fail("max_length")
+        return text
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
+class MobivateAliasField(_MobivateTextField):
+    max_text_length = ALIAS_MAX_LENGTH
     default_error_messages = {
         "required": "Alias is required",
         "null": "Alias is required",
@@ -43,22 +62,9 @@ class MobivateAliasField(serializers.Field):
         "max_length": f"Alias must be at most {ALIAS_MAX_LENGTH} characters",
     }
 
-    def to_internal_value(self, data: Any) -> str:
-        if isinstance(data, bool) or not isinstance(data, (str, int)):
-            self.fail("invalid")
-        text = str(data).strip()
-        if not text:
-            self.fail("blank")
-        if len(text) > ALIAS_MAX_LENGTH:
-            self.fail("max_length")
-        return text
 
-    def to_representation(self, value: Any) -> Any:
-        return value
-
-
-class MobivateMsisdnField(serializers.Field):
-    """A phone number as a string or a JSON integer; whether it is a phone number is `normalize_phone`'s call."""
+class MobivateMsisdnField(_MobivateTextField):
+    """A phone number; whether it is one is `normalize_phone`'s call."""
 
     default_error_messages = {
         "required": "Msisdn is required",
@@ -66,18 +72,6 @@ class MobivateMsisdnField(serializers.Field):
         "blank": "Msisdn is required",
         "invalid": "Msisdn is invalid",
     }
-
-    def to_internal_value(self, data: Any) -> str:
-        # Floats are refused: 4.479e12 has no exact digits, and "447900000001.0" would gain a digit.
-        if isinstance(data, bool) or not isinstance(data, (str, int)):
-            self.fail("invalid")
-        text = str(data).strip()
-        if not text:
-            self.fail("blank")
-        return text
-
-    def to_representation(self, value: Any) -> Any:
-        return value
 
 
 class MobivateMetaField(serializers.Field):

@@ -49,6 +49,16 @@ def require_object(data: Any) -> Mapping[str, Any]:
     return data
 
 
+def required_array(data: Mapping[str, Any], name: str) -> list[Any]:
+    """The body's member `name`, which must be a non-empty array."""
+    values = data.get(name)
+    if values is None:
+        raise SfmcRequestError(400, MISSING_PARAMETER, f"{name} is required")
+    if not isinstance(values, list) or not values:
+        raise SfmcRequestError(400, INVALID_PARAMETER, f"{name} must be a non-empty array")
+    return values
+
+
 def query_param(query: QueryDict, name: str) -> str | None:
     """The value of query parameter `name`, its name matched ignoring case as SFMC does (fuel-rest lowercases
     the whole URL: `$pagesize`). Given more than once, in any spelling, the values must agree."""
@@ -118,11 +128,7 @@ def parse_delete_request(query_type: str | None, data: Any) -> DeleteRequest:
         raise SfmcRequestError(400, INVALID_PARAMETER, f"Unknown type {query_type!r}: expected keys or ids")
     query_type = query_type.lower()
     data = require_object(data)
-    values = data.get("values")
-    if values is None:
-        raise SfmcRequestError(400, MISSING_PARAMETER, "values is required")
-    if not isinstance(values, list) or not values:
-        raise SfmcRequestError(400, INVALID_PARAMETER, "values must be a non-empty array")
+    values = required_array(data, "values")
     if len(values) > MAX_DELETE_VALUES:
         raise SfmcRequestError(400, TOO_MANY_VALUES, f"values accepts at most {MAX_DELETE_VALUES} entries")
     operation = data.get("DeleteOperationType", "ContactAndAttributes")
@@ -172,11 +178,7 @@ class EmailSearchRequest:
 
 def parse_email_search_request(data: Any) -> EmailSearchRequest:
     data = require_object(data)
-    addresses = data.get("channelAddressList")
-    if addresses is None:
-        raise SfmcRequestError(400, MISSING_PARAMETER, "channelAddressList is required")
-    if not isinstance(addresses, list) or not addresses:
-        raise SfmcRequestError(400, INVALID_PARAMETER, "channelAddressList must be a non-empty array")
+    addresses = required_array(data, "channelAddressList")
     if not all(isinstance(address, str) and address.strip() for address in addresses):
         raise SfmcRequestError(400, INVALID_PARAMETER, "channelAddressList must contain email addresses (strings)")
     if len(addresses) > MAX_SEARCH_ADDRESSES:

@@ -53,6 +53,40 @@ class CallbellCustomFieldsField(serializers.DictField):
     """`custom_fields`: name → value; the values are validated by type in the service."""
 
 
+# The optional parameters create and update read alike; each call is a new field, declared where it is called,
+# so every serializer keeps its own field order (and the order of its errors).
+
+
+def _tags() -> CallbellTagsField:
+    return CallbellTagsField(required=False, error_messages=_messages("tags", "a list of tag names"))
+
+
+def _custom_fields() -> CallbellCustomFieldsField:
+    return CallbellCustomFieldsField(required=False, error_messages=_messages("custom_fields", "an object"))
+
+
+def _team_uuid() -> serializers.CharField:
+    return serializers.CharField(
+        source="team",
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        error_messages=_messages("team_uuid", "a UUID"),
+    )
+
+
+def _bot_status() -> serializers.ChoiceField:
+    return serializers.ChoiceField(
+        choices=BOT_STATUSES, required=False, error_messages=_messages("bot_status", "bot_start or bot_end")
+    )
+
+
+def _note() -> serializers.CharField:
+    return serializers.CharField(
+        required=False, allow_null=True, allow_blank=True, trim_whitespace=False, error_messages=_messages("note")
+    )
+
+
 class CallbellPayloadSerializer(serializers.Serializer):
     """Rejects parameters the endpoint does not know, so a typo is an error rather than silently lost."""
 
@@ -75,27 +109,17 @@ class CallbellContactCreateSerializer(CallbellPayloadSerializer):
     identifier = serializers.CharField(source="phone", error_messages=_messages("identifier"))
     source = serializers.CharField(error_messages=_messages("source"))
     name = serializers.CharField(error_messages=_messages("name"))
-    tags = CallbellTagsField(required=False, error_messages=_messages("tags", "a list of tag names"))
-    custom_fields = CallbellCustomFieldsField(required=False, error_messages=_messages("custom_fields", "an object"))
+    tags = _tags()
+    custom_fields = _custom_fields()
     assigned_user = serializers.CharField(
         required=False, allow_null=True, allow_blank=True, error_messages=_messages("assigned_user", "an email")
     )
-    team_uuid = serializers.CharField(
-        source="team",
-        required=False,
-        allow_null=True,
-        allow_blank=True,
-        error_messages=_messages("team_uuid", "a UUID"),
-    )
+    team_uuid = _team_uuid()
     channel_uuid = serializers.UUIDField(
         required=False, allow_null=True, error_messages=_messages("channel_uuid", "a UUID")
     )
-    bot_status = serializers.ChoiceField(
-        choices=BOT_STATUSES, required=False, error_messages=_messages("bot_status", "bot_start or bot_end")
-    )
-    note = serializers.CharField(
-        required=False, allow_null=True, allow_blank=True, trim_whitespace=False, error_messages=_messages("note")
-    )
+    bot_status = _bot_status()
+    note = _note()
 
     def service_kwargs(self, organization: Organization) -> dict[str, Any]:
         """Keyword arguments for `create_contact`; the service resolves the tags, user and team, which must
@@ -115,24 +139,14 @@ class CallbellContactUpdateSerializer(CallbellPayloadSerializer):
         "channel_uuid": "channel_uuid cannot be changed",
     }
 
-    tags = CallbellTagsField(required=False, error_messages=_messages("tags", "a list of tag names"))
-    custom_fields = CallbellCustomFieldsField(required=False, error_messages=_messages("custom_fields", "an object"))
+    tags = _tags()
+    custom_fields = _custom_fields()
     name = serializers.CharField(required=False, error_messages=_messages("name"))
     assigned_user = serializers.CharField(required=False, error_messages=_messages("assigned_user", "an email"))
     unassign_user = serializers.BooleanField(required=False, error_messages=_messages("unassign_user", "a boolean"))
-    team_uuid = serializers.CharField(
-        source="team",
-        required=False,
-        allow_null=True,
-        allow_blank=True,
-        error_messages=_messages("team_uuid", "a UUID"),
-    )
-    bot_status = serializers.ChoiceField(
-        choices=BOT_STATUSES, required=False, error_messages=_messages("bot_status", "bot_start or bot_end")
-    )
-    note = serializers.CharField(
-        required=False, allow_null=True, allow_blank=True, trim_whitespace=False, error_messages=_messages("note")
-    )
+    team_uuid = _team_uuid()
+    bot_status = _bot_status()
+    note = _note()
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs.get("unassign_user") and "assigned_user" in attrs:

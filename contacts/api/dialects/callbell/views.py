@@ -18,8 +18,9 @@ from contacts.api.dialects.callbell.serializers import (
     CallbellContactSerializer,
     CallbellContactUpdateSerializer,
 )
+from contacts.api.scopes import DETAIL_SCOPES, LIST_SCOPES, READ_SCOPES
 from contacts.errors import NotFound, ValidationFailed
-from contacts.models import Contact, ContactSource, Organization, Scope, Tag
+from contacts.models import Contact, ContactSource, Organization, Tag
 from contacts.selectors import contacts_with_every_tag, find_contact, organization_contacts
 from contacts.services.contacts import create_contact, delete_contact, update_contact
 
@@ -67,7 +68,7 @@ class CallbellAPIView(DialectAPIView):
 class CallbellContactListView(CallbellAPIView):
     """`GET /v1/contacts` (25 a page, filters combine) and `POST /v1/contacts`."""
 
-    required_scopes = {"GET": Scope.CONTACTS_READ, "HEAD": Scope.CONTACTS_READ, "POST": Scope.CONTACTS_CREATE}
+    required_scopes = LIST_SCOPES
 
     def get(self, request: Request) -> Response:
         contacts = callbell_contacts(self.organization)
@@ -104,12 +105,7 @@ class CallbellContactListView(CallbellAPIView):
 class CallbellContactDetailView(CallbellAPIView):
     """`GET`, `PATCH` and `DELETE /v1/contacts/{uuid}`."""
 
-    required_scopes = {
-        "GET": Scope.CONTACTS_READ,
-        "HEAD": Scope.CONTACTS_READ,
-        "PATCH": Scope.CONTACTS_UPDATE,
-        "DELETE": Scope.CONTACTS_DELETE,
-    }
+    required_scopes = DETAIL_SCOPES
 
     def get(self, request: Request, contact_uuid: str) -> Response:
         return Response({"contact": [self.render_contact(self.get_contact(contact_uuid))]})
@@ -136,7 +132,7 @@ class CallbellContactDetailView(CallbellAPIView):
 class CallbellContactByPhoneView(CallbellAPIView):
     """`GET /v1/contacts/phone/{number}`: the number is read by the same policy as `identifier` on create."""
 
-    required_scopes = {"GET": Scope.CONTACTS_READ, "HEAD": Scope.CONTACTS_READ}
+    required_scopes = READ_SCOPES
 
     def get(self, request: Request, number: str) -> Response:
         if request.query_params.get("channel_uuid"):

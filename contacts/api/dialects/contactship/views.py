@@ -19,8 +19,9 @@ from contacts.api.dialects.contactship.serializers import (
     custom_field_types,
 )
 from contacts.api.negotiation import AlwaysJSONNegotiation
+from contacts.api.scopes import DETAIL_SCOPES, LIST_SCOPES
 from contacts.errors import NotFound
-from contacts.models import Contact, Scope
+from contacts.models import Contact
 from contacts.selectors import (
     SHOWN_FULL_NAME,
     PhoneMatch,
@@ -78,7 +79,7 @@ class ContactshipContactListView(ContactshipAPIView):
     """`POST /v1/contacts` creates; `GET /v1/contacts` lists with partial-match filters."""
 
     http_method_names = ["get", "post", "head"]
-    required_scopes = {"GET": Scope.CONTACTS_READ, "HEAD": Scope.CONTACTS_READ, "POST": Scope.CONTACTS_CREATE}
+    required_scopes = LIST_SCOPES
 
     def post(self, request: Request) -> Response:
         serializer = _validated(ContactshipContactWriteSerializer, request.data)
@@ -110,12 +111,7 @@ class ContactshipContactDetailView(ContactshipAPIView):
     """`GET /v1/contacts/{identifier}?identifierType=`, `PATCH /v1/contacts/{id}`, `DELETE /v1/contacts/{id}`."""
 
     http_method_names = ["get", "patch", "delete", "head"]
-    required_scopes = {
-        "GET": Scope.CONTACTS_READ,
-        "HEAD": Scope.CONTACTS_READ,
-        "PATCH": Scope.CONTACTS_UPDATE,
-        "DELETE": Scope.CONTACTS_DELETE,
-    }
+    required_scopes = DETAIL_SCOPES
 
     def get(self, request: Request, identifier: str) -> Response:
         identifier_type = request.query_params.get("identifierType") or "id"

@@ -15,6 +15,7 @@ from contacts.api.dialects.mobivate.serializers import (
 )
 from contacts.api.json_only import JsonOnlyAPIView
 from contacts.api.negotiation import AlwaysJSONNegotiation
+from contacts.api.scopes import LIST_SCOPES
 from contacts.errors import NotFound as ContactNotFound
 from contacts.errors import ValidationFailed
 from contacts.models import Scope
@@ -43,7 +44,7 @@ class MobivateContactCreateMixin:
 class MobivateContactListView(MobivateContactCreateMixin, MobivateAPIView):
     """`GET /addressbook/contacts` (read:Contacts) and `POST /addressbook/contacts` (create:Contacts)."""
 
-    required_scopes = {"GET": Scope.CONTACTS_READ, "HEAD": Scope.CONTACTS_READ, "POST": Scope.CONTACTS_CREATE}
+    required_scopes = LIST_SCOPES
 
     def get(self, request: Request) -> Response:
         query = MobivateContactListQuerySerializer(data=request.query_params)

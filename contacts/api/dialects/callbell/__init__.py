@@ -4,7 +4,6 @@ from contacts.api.registry import Dialect
 
 DIALECT = Dialect(
     title="Callbell (WhatsApp)",
-    error_renderer="errors.callbell_error_response",
     rates="300/s",
     vendor_docs="https://docs.callbell.eu/api/reference/contacts_api/get_contacts",
 )

@@ -39,7 +39,7 @@ CALLBELL_ERROR_CODES: dict[ErrorKind, str] = {
 CALLBELL_FIELD_NAMES = ERROR_FIELD_NAMES
 
 
-def callbell_error_response(error: ApiError, view: DialectAPIView | None = None) -> Response:
+def render_callbell_error(error: ApiError, view: DialectAPIView | None = None) -> Response:
     details = error.details or ({error.field: error.message} if error.field else {})
     details = {_callbell_field(field): message for field, message in details.items()}
     message = error.message

@@ -14,8 +14,9 @@ from contacts.api.native.custom_field_filters import custom_field_parameters, fi
 from contacts.api.native.filters import ContactFilter
 from contacts.api.native.pagination import next_link, ordering_of, paginate
 from contacts.api.native.serializers import ContactWriteSerializer, render_contact
+from contacts.api.scopes import DETAIL_SCOPES, LIST_SCOPES, READ_SCOPES
 from contacts.errors import NotFound, ValidationFailed
-from contacts.models import Contact, Organization, Scope
+from contacts.models import Contact, Organization
 from contacts.selectors import find_contact, organization_contacts
 from contacts.services.contacts import create_contact, delete_contact, update_contact
 
@@ -45,7 +46,7 @@ def filter_errors(filterset: ContactFilter) -> ValidationError:
 
 
 class ContactListView(NativeAPIView):
-    required_scopes = {"GET": Scope.CONTACTS_READ, "HEAD": Scope.CONTACTS_READ, "POST": Scope.CONTACTS_CREATE}
+    required_scopes = LIST_SCOPES
 
     def get(self, request: Request) -> Response:
         params = request.query_params
@@ -94,12 +95,7 @@ class ContactListView(NativeAPIView):
 
 
 class ContactDetailView(NativeAPIView):
-    required_scopes = {
-        "GET": Scope.CONTACTS_READ,
-        "HEAD": Scope.CONTACTS_READ,
-        "PATCH": Scope.CONTACTS_UPDATE,
-        "DELETE": Scope.CONTACTS_DELETE,
-    }
+    required_scopes = DETAIL_SCOPES
 
     def get_contact(self, raw: str, queryset: QuerySet[Contact] | None = None) -> Contact:
         """The organization's contact with this uuid; another organization's is as absent as one never created."""
@@ -141,7 +137,7 @@ class ContactLookupView(NativeAPIView):
     """`GET /contacts/lookup?phone=...` (or `email`, `alias`, `contact_key`): the contact with that value (a phone in
     any format; an email in any case, the oldest contact when several share it), found by the shared selector."""
 
-    required_scopes = {"GET": Scope.CONTACTS_READ, "HEAD": Scope.CONTACTS_READ}
+    required_scopes = READ_SCOPES
 
     def get(self, request: Request) -> Response:
         given = {name: value for name, value in request.query_params.items()}

@@ -19,15 +19,13 @@ from rest_framework.serializers import Serializer
 from contacts.api.native import serializers as s
 from contacts.api.native.base import NativeAPIView
 from contacts.api.native.pagination import next_link, paginate
+from contacts.api.scopes import DETAIL_SCOPES, LIST_SCOPES
 from contacts.errors import NotFound
-from contacts.models import Branch, ContactGroup, CustomField, Organization, Scope, SenderNumber, Tag, Team
+from contacts.models import Branch, ContactGroup, CustomField, Organization, SenderNumber, Tag, Team
 from contacts.services import vocabularies as v
 
 # The vocabularies are an organization's settings. Until credentials carry a `settings:write` scope, writing them
-# needs the contact scope of the same verb.
-READ_SCOPES = {"GET": Scope.CONTACTS_READ, "HEAD": Scope.CONTACTS_READ}
-LIST_SCOPES = {**READ_SCOPES, "POST": Scope.CONTACTS_CREATE}
-DETAIL_SCOPES = {**READ_SCOPES, "PATCH": Scope.CONTACTS_UPDATE, "DELETE": Scope.CONTACTS_DELETE}
+# needs the contact scope of the same verb (contacts/api/scopes.py).
 
 
 @dataclass(frozen=True)

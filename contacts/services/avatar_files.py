@@ -27,14 +27,15 @@ _BATCH = 1000
 
 @dataclass
 class OrphanReport:
-    """What one pass found. `removed` counts files deleted, or that would be with `dry_run`."""
+    """What one pass found: of the files `scanned`, those a contact names, those too young to judge, those
+    `removed` (or, with `dry_run`, that would have been) and those whose deletion `failed`."""
 
+    dry_run: bool = False
     scanned: int = 0
     referenced: int = 0
     young: int = 0
     removed: int = 0
     failed: int = 0
-    dry_run: bool = False
 
 
 def purge_orphan_avatars(

@@ -5,8 +5,10 @@ from django.contrib import admin
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import include, path, re_path
 from django.views.static import serve
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from contacts.api import registry
+from contacts.api.openapi import OfflineRedocView
 from crm import views as front
 
 # The admin's "View site" goes to the front page.
@@ -19,6 +21,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # The CRM's own API (docs/api.md).
     path("api/v1/", include("contacts.api.native.urls")),
+    # The OpenAPI 3.1 description of every surface, and its Swagger UI and Redoc pages (served from
+    # drf-spectacular-sidecar's static files; Swagger UI's init script is a static-like response, not inline).
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    path("api/docs/redoc/", OfflineRedocView.as_view(url_name="schema"), name="api-docs-redoc"),
     # Every dialect the registry knows (contacts/api/registry.py), each with its catch-all 404; a mount also
     # accepts a doubled slash after the prefix (contacts/api/paths.py).
     *registry.mounts(),

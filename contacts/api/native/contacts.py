@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from contacts.api import openapi as doc
 from contacts.api.native.base import NativeAPIView
 from contacts.api.native.custom_field_filters import custom_field_parameters, filter_custom_fields
 from contacts.api.native.filters import ContactFilter
@@ -16,7 +18,7 @@ from contacts.api.native.pagination import next_link, ordering_of, paginate
 from contacts.api.native.serializers import ContactWriteSerializer, render_contact
 from contacts.api.scopes import DETAIL_SCOPES, LIST_SCOPES, READ_SCOPES
 from contacts.errors import NotFound, ValidationFailed
-from contacts.models import Contact, Organization
+from contacts.models import Contact, ContactSource, Organization
 from contacts.selectors import find_contact, organization_contacts
 from contacts.services.contacts import create_contact, delete_contact, update_contact
 
@@ -45,9 +47,48 @@ def filter_errors(filterset: ContactFilter) -> ValidationError:
     return ValidationError(errors)
 
 
+CONTACT_ID = OpenApiParameter(
+    "contact_id", doc.OpenApiTypes.UUID, OpenApiParameter.PATH, description="The contact's id."
+)
+NOT_FOUND = {(404, doc.PROBLEM): doc.problem("No such contact in the key's organization.")}
+
+
+def _filter_parameters() -> list[OpenApiParameter]:
+    """The list's query parameters, from `ContactFilter` itself."""
+    kinds = {"team": doc.OpenApiTypes.UUID, "is_favorite": bool, "phone_valid": bool}
+    parameters = [
+        OpenApiParameter(
+            name,
+            doc.OpenApiTypes.DATETIME
+            if "_after" in name or "_before" in name or "since" in name
+            else kinds.get(name, str),
+            enum=[value for value, _ in ContactSource.choices] if name == "source" else None,
+            description=str(getattr(f, "extra", {}).get("help_text") or ""),
+        )
+        for name, f in ContactFilter.base_filters.items()
+    ]
+    return [
+        *parameters,
+        *doc.PAGING,
+        OpenApiParameter("ordering", str, enum=["created_at", "-created_at", "updated_at", "-updated_at"]),
+        OpenApiParameter(
+            "custom_fields.{key}",
+            str,
+            description="A custom field's value by its key (`custom_fields.size=12`); number and date fields also "
+            "take `custom_fields.{key}.gte`, `.gt`, `.lte`, `.lt`.",
+        ),
+    ]
+
+
 class ContactListView(NativeAPIView):
     required_scopes = LIST_SCOPES
 
+    @extend_schema(
+        operation_id="v1_contacts_list",
+        summary="List contacts",
+        parameters=_filter_parameters(),
+        responses={200: doc.ContactPageSchema, **doc.LIST_PROBLEMS, **doc.COMMON_PROBLEMS},
+    )
     def get(self, request: Request) -> Response:
         params = request.query_params
         filterset = ContactFilter(params, queryset=native_contacts(self.organization), request=request)
@@ -78,6 +119,17 @@ class ContactListView(NativeAPIView):
             }
         )
 
+    @extend_schema(
+        operation_id="v1_contacts_create",
+        summary="Create a contact",
+        parameters=[doc.IDEMPOTENCY_KEY],
+        request=ContactWriteSerializer,
+        responses={
+            201: OpenApiResponse(doc.ContactSchema, description="Created; `Location` is its URL."),
+            **doc.WRITE_PROBLEMS,
+            **doc.COMMON_PROBLEMS,
+        },
+    )
     def post(self, request: Request) -> Response:
         serializer = ContactWriteSerializer(data=self.json_object())
         serializer.is_valid(raise_exception=True)
@@ -101,9 +153,22 @@ class ContactDetailView(NativeAPIView):
         """The organization's contact with this uuid; another organization's is as absent as one never created."""
         return find_contact(organization=self.organization, uuid=raw, queryset=queryset, not_found=contact_not_found())
 
+    @extend_schema(
+        operation_id="v1_contacts_retrieve",
+        summary="Retrieve a contact",
+        parameters=[CONTACT_ID],
+        responses={200: doc.ContactSchema, **NOT_FOUND, **doc.COMMON_PROBLEMS},
+    )
     def get(self, request: Request, contact_id: str) -> Response:
         return Response(render_contact(self.get_contact(contact_id, native_contacts(self.organization))))
 
+    @extend_schema(
+        operation_id="v1_contacts_update",
+        summary="Change a contact",
+        parameters=[CONTACT_ID, doc.IDEMPOTENCY_KEY],
+        request=ContactWriteSerializer(partial=True),
+        responses={200: doc.ContactSchema, **doc.WRITE_PROBLEMS, **NOT_FOUND, **doc.COMMON_PROBLEMS},
+    )
     def patch(self, request: Request, contact_id: str) -> Response:
         body: dict[str, Any] = self.json_object()
         contact = self.get_contact(contact_id)
@@ -122,6 +187,12 @@ class ContactDetailView(NativeAPIView):
             raise contact_not_found() from None  # deleted meanwhile: as if it never existed
         return Response(render_contact(native_contacts(self.organization).get(pk=contact.pk)))
 
+    @extend_schema(
+        operation_id="v1_contacts_delete",
+        summary="Delete a contact",
+        parameters=[CONTACT_ID, doc.IDEMPOTENCY_KEY],
+        responses={204: OpenApiResponse(description="Deleted."), **NOT_FOUND, **doc.COMMON_PROBLEMS},
+    )
     def delete(self, request: Request, contact_id: str) -> Response:
         try:
             delete_contact(self.get_contact(contact_id), actor=self.actor)
@@ -139,6 +210,20 @@ class ContactLookupView(NativeAPIView):
 
     required_scopes = READ_SCOPES
 
+    @extend_schema(
+        operation_id="v1_contacts_lookup",
+        summary="Find a contact by phone, email, alias or contact key",
+        parameters=[
+            OpenApiParameter(name, str, description=f"Exactly one of {', '.join(LOOKUP_FIELDS)}.")
+            for name in LOOKUP_FIELDS
+        ],
+        responses={
+            200: doc.ContactSchema,
+            (400, doc.PROBLEM): doc.problem("Not exactly one lookup parameter, or an empty or unreadable value."),
+            **NOT_FOUND,
+            **doc.COMMON_PROBLEMS,
+        },
+    )
     def get(self, request: Request) -> Response:
         given = {name: value for name, value in request.query_params.items()}
         if len(given) != 1 or next(iter(given)) not in LOOKUP_FIELDS:

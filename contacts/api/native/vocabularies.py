@@ -19,6 +19,7 @@ from rest_framework.serializers import Serializer
 from contacts.api.native import serializers as s
 from contacts.api.native.base import NativeAPIView
 from contacts.api.native.pagination import next_link, paginate
+from contacts.api.openapi import VocabularySchema
 from contacts.api.scopes import DETAIL_SCOPES, LIST_SCOPES
 from contacts.errors import NotFound
 from contacts.models import Branch, ContactGroup, CustomField, Organization, SenderNumber, Tag, Team
@@ -131,6 +132,7 @@ def _validated(serializer_class: type[Serializer], body: dict[str, Any], *, part
 
 class VocabularyListView(NativeAPIView):
     required_scopes = LIST_SCOPES
+    schema = VocabularySchema()  # the schema of the vocabulary it serves
     vocabulary: Vocabulary | None = None
 
     def get(self, request: Request) -> Response:
@@ -162,6 +164,7 @@ class VocabularyListView(NativeAPIView):
 
 class VocabularyDetailView(NativeAPIView):
     required_scopes = DETAIL_SCOPES
+    schema = VocabularySchema()
     vocabulary: Vocabulary | None = None
 
     def get(self, request: Request, entry_id: str) -> Response:

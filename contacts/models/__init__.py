@@ -8,6 +8,7 @@ from contacts.models.contacts import (
     Tag,
 )
 from contacts.models.credentials import AccessToken, ApiKey, HmacClient, OAuthClient, Scope
+from contacts.models.idempotency import IdempotencyRecord, IdempotencyState
 from contacts.models.imports import ImportJob
 from contacts.models.tenancy import Branch, Membership, Organization, SenderNumber, Team
 
@@ -22,6 +23,8 @@ __all__ = [
     "CustomField",
     "CustomFieldType",
     "HmacClient",
+    "IdempotencyRecord",
+    "IdempotencyState",
     "ImportJob",
     "Membership",
     "OAuthClient",

@@ -6,33 +6,35 @@
   answer again, with `Idempotent-Replayed: true`, and does nothing else.
 - The same key with a different request is a 422; the same key while its first request is still running is a 409.
 
-The records live in the default cache (Redis when REDIS_URL is set, which a deployment of more than one process
-needs so that every process sees them). The answer is kept after the request's transaction commits; a process that
-dies between the commit and the write of the record leaves the key unrecorded, and a retry runs again.
+The records are rows of the database (contacts/models/idempotency.py), so every process sees them, and they are
+written in the request's own transaction (contacts/services/idempotency.py): a request that committed has its
+answer recorded, whatever happens to the process after the commit, and one that rolled back has left no record.
+`manage.py purge_idempotency_keys` deletes the records past their 24 hours.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from functools import wraps
 from typing import Any
 
-from django.core.cache import cache
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from contacts.api.native.problems import NativeProblem
 from contacts.api.principal import ApiPrincipal
 from contacts.errors import ValidationFailed
+from contacts.models.idempotency import IdempotencyRecord, IdempotencyState
+from contacts.services import idempotency as records
 
 HEADER = "Idempotency-Key"
 METHODS = frozenset({"POST", "PATCH", "DELETE"})
-KEEP_SECONDS = 24 * 60 * 60
-# How long a request may hold its key; a process that dies mid-request frees the key after this.
-RUNNING_SECONDS = 120
+KEEP_SECONDS = int(records.KEEP.total_seconds())
 MAX_KEY_LENGTH = 255
 REPLAYED_HEADERS = ("Location",)
+REUSED = f"This {HEADER} was used for another request; use a new key for a new request"
+IN_USE = f"A request with this {HEADER} is still running; retry when it has finished"
 
 
 class KeyReused(NativeProblem):
@@ -57,54 +59,75 @@ class Replay(Exception):
         self.response = response
 
 
-@dataclass
 class Claim:
-    """A request that holds its key: it runs, then `keep` records its answer (or `release` frees the key)."""
+    """A first request, holding its key's `in_progress` record: its answer is kept by `keep`, which runs as the
+    view's handler returns, inside the request's transaction (see `begin`)."""
 
-    cache_key: str
-    fingerprint: str
+    def __init__(self, record: IdempotencyRecord) -> None:
+        self.record = record
+        self.settled = False
 
     def keep(self, response: Response) -> None:
-        if not 200 <= response.status_code < 300:
-            # A refused or failed request wrote nothing: its retry may run again (and succeed once the cause is
-            # gone, a tag created meanwhile), as Stripe does for requests that fail validation.
-            self.release()
+        """Records a success and frees the key of anything else; once only. Called again once the transaction is
+        over (NativeAPIView.finalize_response) it has nothing left to do: a handler that raised was rolled back
+        with the record it had claimed."""
+        if self.settled:
             return
-        record = {
-            "fingerprint": self.fingerprint,
-            "status": response.status_code,
-            "data": response.data,
-            "content_type": response.content_type,
-            "headers": {name: response[name] for name in REPLAYED_HEADERS if response.has_header(name)},
-        }
-        cache.set(self.cache_key, record, KEEP_SECONDS)
-
-    def release(self) -> None:
-        cache.delete(self.cache_key)
+        self.settled = True
+        if not 200 <= response.status_code < 300:
+            # A refused request wrote nothing: its retry may run again (and succeed once the cause is gone, a tag
+            # created meanwhile), as Stripe does for requests that fail validation.
+            records.release(self.record)
+            return
+        headers = {name: response[name] for name in REPLAYED_HEADERS if response.has_header(name)}
+        records.finish(self.record, response.status_code, response.data, headers)
 
 
 def begin(request: Request) -> Claim | Response | None:
     """None for a request without a key (or a method that takes none); the kept answer to replay; or the claim of
-    a first request. Raises `KeyInUse` while the key's first request runs and `KeyReused` for another request."""
+    a first request. Raises `KeyInUse` while the key's first request runs and `KeyReused` for another request.
+
+    Called at the end of the view's `initial`, inside the request's transaction; the handler that runs next is
+    wrapped so that its answer is kept before that transaction commits."""
     key = request.headers.get(HEADER)
     if key is None or request.method not in METHODS or not isinstance(request.user, ApiPrincipal):
         return None
     if not key or len(key) > MAX_KEY_LENGTH or not key.isascii() or not key.isprintable():
         raise ValidationFailed(HEADER, f"{HEADER} must be 1 to {MAX_KEY_LENGTH} printable ASCII characters")
-    cache_key = "v1-idempotency:" + hashlib.sha256(f"{request.user.throttle_key}\n{key}".encode()).hexdigest()
+    principal = request.user
     fingerprint = _fingerprint(request)
-    if cache.add(cache_key, {"fingerprint": fingerprint, "status": None}, RUNNING_SECONDS):
-        return Claim(cache_key, fingerprint)
-    record = cache.get(cache_key)
-    if record is None:  # kept answer expired between the two calls: run as a first request
-        return begin(request)
-    if record["fingerprint"] != fingerprint:
-        message = f"This {HEADER} was used for another request; use a new key for a new request"
-        raise KeyReused(HEADER, message, "idempotency_key_reused")
-    if record["status"] is None:
-        message = f"A request with this {HEADER} is still running; retry when it has finished"
-        raise KeyInUse(HEADER, message, "idempotency_key_in_use")
-    return _replay(record)
+    try:
+        found = records.claim(principal.organization, principal.throttle_key, key, fingerprint)
+    except records.KeyBusy:
+        raise KeyInUse(HEADER, IN_USE, "idempotency_key_in_use") from None
+    record = found.record
+    if not found.created:
+        if record.fingerprint != fingerprint:
+            raise KeyReused(HEADER, REUSED, "idempotency_key_reused")
+        if record.state == IdempotencyState.IN_PROGRESS:  # its first request runs in this very connection
+            raise KeyInUse(HEADER, IN_USE, "idempotency_key_in_use")
+        return _replay(record)
+    claim = Claim(record)
+    _keep_when_handled(request, claim)
+    return claim
+
+
+def _keep_when_handled(request: Request, claim: Claim) -> None:
+    # The view's dispatch looks its handler up after `initial` and runs it inside the request's transaction: the
+    # instance's wrapper keeps the answer there, before the commit.
+    view = request.parser_context["view"]
+    name = request.method.lower()
+    handler = getattr(view, name, None)
+    if handler is None:  # a method the view has not: its 405 writes nothing, and rolls the claim back
+        return
+
+    @wraps(handler)
+    def handle_and_keep(*args: Any, **kwargs: Any) -> Response:
+        response = handler(*args, **kwargs)
+        claim.keep(response)
+        return response
+
+    setattr(view, name, handle_and_keep)
 
 
 def _fingerprint(request: Request) -> str:
@@ -118,9 +141,9 @@ def _fingerprint(request: Request) -> str:
     return hashlib.sha256(head + canonical).hexdigest()
 
 
-def _replay(record: dict[str, Any]) -> Response:
-    response = Response(record["data"], status=record["status"], content_type=record["content_type"])
-    for name, value in record["headers"].items():
+def _replay(record: IdempotencyRecord) -> Response:
+    response = Response(record.response_body, status=record.status_code)
+    for name, value in record.response_headers.items():
         response[name] = value
     response["Idempotent-Replayed"] = "true"
     return response

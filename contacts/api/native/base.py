@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from django.db import transaction
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -39,6 +40,15 @@ class NativeAPIView(JsonOnlyAPIView):
             raise idempotency.Replay(outcome)
         self._claim = outcome
 
+    def _handle(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        response = super()._handle(request, *args, **kwargs)
+        # Still inside the request's transaction: a kept answer commits with the writes it describes, or not at all.
+        # A failed request is rolled back whole, its claim with it.
+        claim = getattr(self, "_claim", None)
+        if claim is not None and not transaction.get_rollback():
+            claim.keep(response)
+        return response
+
     def get_throttles(self):
         # Kept so that `finalize_response` can report the window the request was counted in.
         self._throttles = super().get_throttles()
@@ -54,10 +64,6 @@ class NativeAPIView(JsonOnlyAPIView):
 
     def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)
-        # Here the request's transaction is over: committed, or rolled back with a 5xx that `keep` does not keep.
-        claim = getattr(self, "_claim", None)
-        if claim is not None:
-            claim.keep(response)
         for throttle in getattr(self, "_throttles", []):
             if throttle.counted:
                 # draft-ietf-httpapi-ratelimit-headers: the limit, what is left of it, and seconds until it resets.

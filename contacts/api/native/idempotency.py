@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from functools import wraps
-from typing import Any
 
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -107,27 +105,7 @@ def begin(request: Request) -> Claim | Response | None:
         if record.state == IdempotencyState.IN_PROGRESS:  # its first request runs in this very connection
             raise KeyInUse(HEADER, IN_USE, "idempotency_key_in_use")
         return _replay(record)
-    claim = Claim(record)
-    _keep_when_handled(request, claim)
-    return claim
-
-
-def _keep_when_handled(request: Request, claim: Claim) -> None:
-    # The view's dispatch looks its handler up after `initial` and runs it inside the request's transaction: the
-    # instance's wrapper keeps the answer there, before the commit.
-    view = request.parser_context["view"]
-    name = request.method.lower()
-    handler = getattr(view, name, None)
-    if handler is None:  # a method the view has not: its 405 writes nothing, and rolls the claim back
-        return
-
-    @wraps(handler)
-    def handle_and_keep(*args: Any, **kwargs: Any) -> Response:
-        response = handler(*args, **kwargs)
-        claim.keep(response)
-        return response
-
-    setattr(view, name, handle_and_keep)
+    return Claim(record)
 
 
 def _fingerprint(request: Request) -> str:

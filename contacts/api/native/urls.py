@@ -4,10 +4,12 @@ from django.urls import re_path
 
 from contacts.api.native import vocabularies as v
 from contacts.api.native.base import NativeNotFoundView
+from contacts.api.native.batch import ContactBatchView
 from contacts.api.native.contacts import ContactDetailView, ContactListView, ContactLookupView
 
 urlpatterns: list = [
     re_path(r"^contacts/?$", ContactListView.as_view(), name="v1-contacts"),
+    re_path(r"^contacts/batch/?$", ContactBatchView.as_view(), name="v1-contact-batch"),
     re_path(r"^contacts/lookup/?$", ContactLookupView.as_view(), name="v1-contact-lookup"),
     re_path(r"^contacts/(?P<contact_id>[^/]+)/?$", ContactDetailView.as_view(), name="v1-contact"),
 ]

@@ -80,6 +80,7 @@ def test_home_page_names_the_product_and_links_every_part():
             "Salesforce Marketing Cloud documentation",
             "https://developer.salesforce.com/docs/marketing/marketing-cloud/references/mc_rest_contacts/createContacts.html",
         ),
+        ("API documentation", "/api/docs/"),
         ("/healthz", "/healthz"),
     ]
     text = page.visible_text
@@ -94,8 +95,8 @@ def test_home_page_names_the_product_and_links_every_part():
         "docs/dialects/sfmc.md in the repository",
     ):
         assert words in text
-    # No API docs page exists yet, so none is linked.
-    assert "API reference" not in text
+    # The OpenAPI pages of every surface (the native API and the five dialects).
+    assert "API reference API documentation" in text
 
 
 def test_home_page_base_urls_follow_the_host_the_client_used():

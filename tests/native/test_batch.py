@@ -415,3 +415,13 @@ def test_the_docs_batch_example_runs_as_printed(live_server, tmp_path):
         },
     }
     assert not matches(entry, expected), matches(entry, expected)
+
+
+def test_a_batch_retried_with_its_idempotency_key_is_answered_again_and_writes_once(api, organization):
+    body = {"items": [{"op": "upsert", "match_on": "alias", "contact": {"alias": "once", "name": "Once"}}]}
+    first = api.post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="batch-retry-1")
+    again = api.post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="batch-retry-1")
+    assert (first.status_code, again.status_code, again["Idempotent-Replayed"]) == (200, 200, "true")
+    assert again.json() == first.json()
+    assert first.json()["results"][0]["status"] == 201
+    assert list(Contact.objects.values_list("alias", flat=True)) == ["once"]

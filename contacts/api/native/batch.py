@@ -11,12 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import prefetch_related_objects
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from contacts.api import openapi as doc
 from contacts.api.base import HasRequiredScope
 from contacts.api.native.base import NativeAPIView
 from contacts.api.native.fields import ClosedSerializer, UUIDStringField
@@ -65,6 +67,37 @@ class ItemSerializer(ClosedSerializer):
         return attrs
 
 
+class BatchItemSchema(ItemSerializer):
+    contact = ContactWriteSerializer()
+
+    class Meta:
+        ref_name = "BatchItem"
+
+
+class BatchRequestSchema(serializers.Serializer):
+    items = BatchItemSchema(many=True, help_text=f"At most {MAX_ITEMS}.")
+
+    class Meta:
+        ref_name = "BatchRequest"
+
+
+class BatchResultSchema(serializers.Serializer):
+    index = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=[200, 201, 400, 404, 409, 422])
+    contact = doc.ContactSchema(allow_null=True)
+    errors = doc.ProblemErrorSchema(many=True)
+
+    class Meta:
+        ref_name = "BatchResult"
+
+
+class BatchResponseSchema(serializers.Serializer):
+    results = BatchResultSchema(many=True)
+
+    class Meta:
+        ref_name = "BatchResponse"
+
+
 def _errors(exc: BaseException, prefix: str | None) -> tuple[int, list[dict[str, Any]]]:
     """The status and `errors` of the problem a single write would answer for `exc`, its fields inside the item."""
     problem = exception_response(exc)
@@ -78,6 +111,17 @@ class ContactBatchView(NativeAPIView):
     required_scopes = {"POST": Scope.CONTACTS_CREATE}
     permission_classes = [HasRequiredScope, HasBatchScopes]
 
+    @extend_schema(
+        operation_id="v1_contacts_batch",
+        summary="Create, update or upsert up to 1,000 contacts",
+        parameters=[doc.IDEMPOTENCY_KEY],
+        request=BatchRequestSchema,
+        responses={
+            200: OpenApiResponse(BatchResponseSchema, description="One result per item, in order."),
+            **doc.WRITE_PROBLEMS,
+            **doc.COMMON_PROBLEMS,
+        },
+    )
     def post(self, request: Request) -> Response:
         envelope = BatchSerializer(data=self.json_object())
         envelope.is_valid(raise_exception=True)

@@ -89,7 +89,7 @@ def write_batch(*, organization: Organization, items: Sequence[BatchItem], actor
         prepared = [_prepare(known, item) for item in items]
         ready = [p for p in prepared if p.outcome.error is None]
         written = _write(ready)
-        record_change(ChangeKind.IMPORTED, organization_id=organization.pk, contact_ids=sorted(written), actor=actor)
+        record_change(ChangeKind.BATCH, organization_id=organization.pk, contact_ids=sorted(written), actor=actor)
     return [p.outcome for p in prepared]
 
 

@@ -24,6 +24,7 @@ class ChangeKind(StrEnum):
     GROUPED = "grouped"
     ASSIGNED = "assigned"
     IMPORTED = "imported"
+    BATCH = "batch"
 
 
 contacts_changed = Signal()

@@ -199,7 +199,7 @@ def test_mixed_items_answer_one_exact_result_each(api, organization, vocabulary,
     }
     # One report for the whole batch, with the contacts it wrote, ascending.
     written = sorted(Contact.objects.filter(name__in=["Bo", "Ada", "Cy"]).values_list("pk", flat=True))
-    assert changes == [("imported", tuple(written))]
+    assert changes == [("batch", tuple(written))]
 
 
 def test_a_failing_item_writes_nothing_while_the_others_are_written(api, organization, vocabulary):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.core.management import call_command
 from django.test import Client
 from drf_spectacular.drainage import GENERATOR_STATS
 from drf_spectacular.generators import SchemaGenerator
@@ -192,3 +193,7 @@ def test_redoc_loads_the_sidecar_bundle_and_reads_the_schema():
 
     assert SCRIPT_SRC.findall(html) == ["/static/drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js"]
     assert '<redoc spec-url="/api/schema/"></redoc>' in html
+
+
+def test_spectacular_validates_with_no_error_or_warning(tmp_path):
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))

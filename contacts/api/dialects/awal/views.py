@@ -11,6 +11,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from contacts.api import openapi_dialects
 from contacts.api.base import DialectAPIView
 from contacts.api.dialects.awal.errors import AwalError
 from contacts.api.dialects.awal.serializers import (
@@ -115,6 +116,7 @@ class AwalAPIView(DialectAPIView):
 class AwalContactListView(AwalAPIView):
     """`GET /contacts` (search, pagination) and `POST /contacts?phone_number_id=` (create)."""
 
+    @openapi_dialects.awal_list
     def get(self, request: Request) -> Response:
         query = AwalContactListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -142,6 +144,7 @@ class AwalContactListView(AwalAPIView):
             },
         )
 
+    @openapi_dialects.awal_create
     def post(self, request: Request) -> Response:
         self.check_sender_number(required=True)
         form = AwalContactFormSerializer(data=request.data)
@@ -156,10 +159,12 @@ class AwalContactListView(AwalAPIView):
 class AwalContactDetailView(AwalAPIView):
     """`GET`, `PATCH` (form-data, partial) and `DELETE /contacts/{id}`."""
 
+    @openapi_dialects.awal_retrieve
     def get(self, request: Request, contact_id: int) -> Response:
         self.check_sender_number(required=False)
         return self.envelope("Contact retrieved successfully", self.render_contact(self.get_contact(contact_id)))
 
+    @openapi_dialects.awal_update
     def patch(self, request: Request, contact_id: int) -> Response:
         self.check_sender_number(required=False)
         contact = self.get_contact(contact_id)
@@ -178,6 +183,7 @@ class AwalContactDetailView(AwalAPIView):
             setattr(updated, FIRST_GROUP_ATTRIBUTE, getattr(contact, FIRST_GROUP_ATTRIBUTE))
         return self.envelope("Contact updated successfully", self.render_contact(updated))
 
+    @openapi_dialects.awal_delete
     def delete(self, request: Request, contact_id: int) -> Response:
         self.check_sender_number(required=False)
         try:

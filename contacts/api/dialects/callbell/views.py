@@ -12,6 +12,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from contacts.api import openapi_dialects
 from contacts.api.base import DialectAPIView
 from contacts.api.dialects.callbell.serializers import (
     CallbellContactCreateSerializer,
@@ -70,6 +71,7 @@ class CallbellContactListView(CallbellAPIView):
 
     required_scopes = LIST_SCOPES
 
+    @openapi_dialects.callbell_list
     def get(self, request: Request) -> Response:
         contacts = callbell_contacts(self.organization)
         params = request.query_params
@@ -94,6 +96,7 @@ class CallbellContactListView(CallbellAPIView):
         page_of_contacts = contacts[start : start + PAGE_SIZE]
         return Response({"contacts": [self.render_contact(contact) for contact in page_of_contacts]})
 
+    @openapi_dialects.callbell_create
     def post(self, request: Request) -> Response:
         serializer = CallbellContactCreateSerializer(data=self.json_object())
         serializer.is_valid(raise_exception=True)
@@ -107,9 +110,11 @@ class CallbellContactDetailView(CallbellAPIView):
 
     required_scopes = DETAIL_SCOPES
 
+    @openapi_dialects.callbell_retrieve
     def get(self, request: Request, contact_uuid: str) -> Response:
         return Response({"contact": [self.render_contact(self.get_contact(contact_uuid))]})
 
+    @openapi_dialects.callbell_update
     def patch(self, request: Request, contact_uuid: str) -> Response:
         contact = self.get_contact(contact_uuid, for_rendering=False)
         serializer = CallbellContactUpdateSerializer(data=self.json_object())
@@ -121,6 +126,7 @@ class CallbellContactDetailView(CallbellAPIView):
         updated = callbell_contacts(self.organization).get(pk=contact.pk)
         return Response({"contact": [self.render_contact(updated)]})
 
+    @openapi_dialects.callbell_delete
     def delete(self, request: Request, contact_uuid: str) -> Response:
         try:
             delete_contact(self.get_contact(contact_uuid, for_rendering=False))
@@ -134,6 +140,7 @@ class CallbellContactByPhoneView(CallbellAPIView):
 
     required_scopes = READ_SCOPES
 
+    @openapi_dialects.callbell_by_phone
     def get(self, request: Request, number: str) -> Response:
         if request.query_params.get("channel_uuid"):
             # Accepted for compatibility; this project has no channels to narrow the lookup by.

@@ -11,6 +11,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from contacts.api import openapi_dialects
 from contacts.api.base import DialectAPIView
 from contacts.api.dialects.contactship.serializers import (
     ContactshipContactListQuerySerializer,
@@ -81,12 +82,14 @@ class ContactshipContactListView(ContactshipAPIView):
     http_method_names = ["get", "post", "head"]
     required_scopes = LIST_SCOPES
 
+    @openapi_dialects.contactship_create
     def post(self, request: Request) -> Response:
         serializer = _validated(ContactshipContactWriteSerializer, request.data)
         kwargs = serializer.service_kwargs()
         contact = create_contact(organization=self.organization, actor=request.auth, **kwargs)
         return Response(self.render_contact(contact, kwargs.get("custom_field_types") or {}), status=201)
 
+    @openapi_dialects.contactship_list
     def get(self, request: Request) -> Response:
         query = _validated(ContactshipContactListQuerySerializer, request.query_params).validated_data
         offset, limit = query["offset"], query["limit"]
@@ -113,6 +116,7 @@ class ContactshipContactDetailView(ContactshipAPIView):
     http_method_names = ["get", "patch", "delete", "head"]
     required_scopes = DETAIL_SCOPES
 
+    @openapi_dialects.contactship_retrieve
     def get(self, request: Request, identifier: str) -> Response:
         identifier_type = request.query_params.get("identifierType") or "id"
         if identifier_type not in IDENTIFIER_TYPES:
@@ -133,6 +137,7 @@ class ContactshipContactDetailView(ContactshipAPIView):
         # Emails are not unique: the first contact created with it answers.
         return find_contact(organization=self.organization, email=identifier, not_found=missing)
 
+    @openapi_dialects.contactship_update
     def patch(self, request: Request, identifier: str) -> Response:
         contact = self.contact_by_id(identifier)
         serializer = _validated(ContactshipContactWriteSerializer, request.data, partial=True)
@@ -146,6 +151,7 @@ class ContactshipContactDetailView(ContactshipAPIView):
             self.render_contact(contact, kwargs.get("custom_field_types") if "custom_fields" in kwargs else None)
         )
 
+    @openapi_dialects.contactship_delete
     def delete(self, request: Request, identifier: str) -> Response:
         try:
             delete_contact(self.contact_by_id(identifier), actor=request.auth)

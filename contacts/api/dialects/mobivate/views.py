@@ -6,6 +6,7 @@ from django.db.models import F
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from contacts.api import openapi_dialects
 from contacts.api.dialects.mobivate.serializers import (
     SORT_FIELDS,
     MobivateContactCreateSerializer,
@@ -46,6 +47,7 @@ class MobivateContactListView(MobivateContactCreateMixin, MobivateAPIView):
 
     required_scopes = LIST_SCOPES
 
+    @openapi_dialects.mobivate_list
     def get(self, request: Request) -> Response:
         query = MobivateContactListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -72,6 +74,7 @@ class MobivateContactListView(MobivateContactCreateMixin, MobivateAPIView):
             }
         )
 
+    @openapi_dialects.mobivate_create("mobivate_addressbook_contact_create")
     def post(self, request: Request) -> Response:
         return self.create_contact(request)
 
@@ -81,6 +84,7 @@ class MobivateContactCreateView(MobivateContactCreateMixin, MobivateAPIView):
 
     required_scopes = {"POST": Scope.CONTACTS_CREATE}
 
+    @openapi_dialects.mobivate_create("mobivate_contact_create")
     def post(self, request: Request) -> Response:
         return self.create_contact(request)
 
@@ -91,6 +95,7 @@ class MobivateContactDetailView(MobivateAPIView):
 
     required_scopes = {"POST": Scope.CONTACTS_UPDATE, "DELETE": Scope.CONTACTS_DELETE}
 
+    @openapi_dialects.mobivate_update
     def post(self, request: Request, reference: str) -> Response:
         contact = find_contact(organization=self.organization, uuid=reference)
         if contact is None:
@@ -104,6 +109,7 @@ class MobivateContactDetailView(MobivateAPIView):
             raise _unknown_contact_on_update() from None
         return Response({"success": True, "record": MobivateContactSerializer(contact).data})
 
+    @openapi_dialects.mobivate_delete
     def delete(self, request: Request, reference: str) -> Response:
         # The msisdn is read the way create reads it, so the digits a client created a contact with find it.
         contact = find_contact(

@@ -20,6 +20,7 @@ from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from contacts.api import openapi_dialects
 from contacts.api.base import DialectAPIView
 from contacts.api.dialects.sfmc.errors import OAuthError, describe_token_error
 from contacts.api.dialects.sfmc.scopes import UnknownScope, canonical_scopes, scope_text
@@ -60,6 +61,7 @@ class SfmcTokenView(DialectAPIView):
         status, body = describe_token_error(error)
         return Response(body, status=status)
 
+    @openapi_dialects.sfmc_token
     def post(self, request: Request) -> Response:
         data = request.data
         if not isinstance(data, Mapping):

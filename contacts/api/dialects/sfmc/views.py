@@ -10,6 +10,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from contacts.api import openapi_dialects
 from contacts.api.base import DialectAPIView
 from contacts.api.dialects.sfmc import attribute_sets, contact_requests, serializers
 from contacts.api.dialects.sfmc.contact_requests import ContactRequest, Violation
@@ -45,9 +46,11 @@ class SfmcContactsView(SfmcAPIView):
 
     required_scopes = {"POST": Scope.CONTACTS_CREATE, "PATCH": Scope.CONTACTS_UPDATE}
 
+    @openapi_dialects.sfmc_contact_create
     def post(self, request: Request) -> Response:
         return self._save(request, creating=True)
 
+    @openapi_dialects.sfmc_contact_update
     def patch(self, request: Request) -> Response:
         return self._save(request, creating=False)
 
@@ -144,6 +147,7 @@ class SfmcContactDeleteView(SfmcAPIView):
 
     required_scopes = {"POST": Scope.CONTACTS_DELETE}
 
+    @openapi_dialects.sfmc_contact_delete
     def post(self, request: Request) -> Response:
         parsed = serializers.parse_delete_request(serializers.query_param(request.query_params, "type"), request.data)
         contacts = Contact.objects.filter(organization=self.organization)
@@ -168,6 +172,7 @@ class SfmcEmailSearchView(SfmcAPIView):
 
     required_scopes = {"POST": Scope.CONTACTS_READ}
 
+    @openapi_dialects.sfmc_email_search
     def post(self, request: Request) -> Response:
         parsed = serializers.parse_email_search_request(request.data)
         contacts = (
@@ -192,6 +197,7 @@ class SfmcAttributeSetDefinitionsView(SfmcAPIView):
 
     required_scopes = {"GET": Scope.CONTACTS_READ}
 
+    @openapi_dialects.sfmc_attribute_sets
     def get(self, request: Request) -> Response:
         page, size = serializers.parse_page(request.query_params)
         return Response(serializers.attribute_set_definitions_body(page, size))

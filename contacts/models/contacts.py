@@ -180,6 +180,8 @@ class Contact(models.Model):
         ]
         indexes = [
             models.Index(fields=["organization", "-created_at", "-id"], name="contact_org_created"),
+            # The native API's incremental sync: `updated_since` and keyset pages in updated order.
+            models.Index(fields=["organization", "-updated_at", "-id"], name="contact_org_updated"),
             models.Index(fields=["organization", "email"], name="contact_org_email"),
             models.Index(fields=["organization", "name"], name="contact_org_name"),
             # Each admin filter has an index that also yields the list's order, so a page of a selective

@@ -36,3 +36,25 @@ def test_a_page_after_a_cursor_seeks_in_the_created_index(organization):
     assert "contact_org_created" in plan, plan
     index_condition = next(line for line in plan.splitlines() if "Index Cond" in line)
     assert "created_at <=" in index_condition, plan
+
+
+def test_a_sync_page_after_a_cursor_seeks_in_the_updated_index(organization):
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    Contact.objects.bulk_create(Contact(organization=organization, name=f"c{i}") for i in range(5000))
+    # bulk_create stamps updated_at with now; spread them out as a day of edits would.
+    for step in range(0, 5000, 500):
+        Contact.objects.filter(organization=organization, name__in=[f"c{i}" for i in range(step, step + 500)]).update(
+            updated_at=start + dt.timedelta(minutes=step)
+        )
+    cursor = _encode("-updated_at", start + dt.timedelta(minutes=2500), 2500)
+    queryset = keyset(native_contacts(organization), "-updated_at", cursor)[:51]
+
+    with connection.cursor() as db:
+        db.execute("ANALYZE contacts_contact")
+        sql, params = queryset.query.sql_with_params()
+        db.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in db.fetchall())
+
+    assert "contact_org_updated" in plan, plan
+    index_condition = next(line for line in plan.splitlines() if "Index Cond" in line)
+    assert "updated_at <=" in index_condition, plan

@@ -18,6 +18,15 @@ pytestmark = [
 ]
 
 
+def query_plan(queryset) -> str:
+    """PostgreSQL's plan for `queryset`, after fresh statistics."""
+    with connection.cursor() as db:
+        db.execute("ANALYZE contacts_contact")
+        sql, params = queryset.query.sql_with_params()
+        db.execute(f"EXPLAIN {sql}", params)
+        return "\n".join(row[0] for row in db.fetchall())
+
+
 def test_a_page_after_a_cursor_seeks_in_the_created_index(organization):
     start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     Contact.objects.bulk_create(
@@ -27,11 +36,7 @@ def test_a_page_after_a_cursor_seeks_in_the_created_index(organization):
     cursor = _encode("-created_at", start + dt.timedelta(seconds=2500), 2500)
     queryset = keyset(native_contacts(organization), "-created_at", cursor)[:51]
 
-    with connection.cursor() as db:
-        db.execute("ANALYZE contacts_contact")
-        sql, params = queryset.query.sql_with_params()
-        db.execute(f"EXPLAIN {sql}", params)
-        plan = "\n".join(row[0] for row in db.fetchall())
+    plan = query_plan(queryset)
 
     assert "contact_org_created" in plan, plan
     index_condition = next(line for line in plan.splitlines() if "Index Cond" in line)
@@ -49,11 +54,7 @@ def test_a_sync_page_after_a_cursor_seeks_in_the_updated_index(organization):
     cursor = _encode("-updated_at", start + dt.timedelta(minutes=2500), 2500)
     queryset = keyset(native_contacts(organization), "-updated_at", cursor)[:51]
 
-    with connection.cursor() as db:
-        db.execute("ANALYZE contacts_contact")
-        sql, params = queryset.query.sql_with_params()
-        db.execute(f"EXPLAIN {sql}", params)
-        plan = "\n".join(row[0] for row in db.fetchall())
+    plan = query_plan(queryset)
 
     assert "contact_org_updated" in plan, plan
     index_condition = next(line for line in plan.splitlines() if "Index Cond" in line)

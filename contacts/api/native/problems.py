@@ -12,44 +12,44 @@ from typing import Any
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
-from contacts.api.errors import ApiError, describe_exception
+from contacts.api.errors import ApiError, ErrorKind, describe_exception
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:crm:problem:"
 
 # ApiError.kind → (type, title).
 PROBLEMS = {
-    "unauthenticated": ("unauthenticated", "Authentication required"),
-    "forbidden": ("forbidden", "Missing permission"),
-    "validation": ("invalid-request", "The request is invalid"),
-    "malformed": ("malformed-request", "The request body is malformed"),
-    "unknown_reference": ("unknown-reference", "The request refers to something that does not exist"),
-    "not_found": ("not-found", "Not found"),
-    "conflict": ("conflict", "A unique value is already taken"),
-    "method_not_allowed": ("method-not-allowed", "Method not allowed"),
-    "unsupported_media_type": ("unsupported-media-type", "Unsupported media type"),
-    "not_acceptable": ("not-acceptable", "Not acceptable"),
-    "too_large": ("too-large", "The request is too large"),
-    "throttled": ("rate-limited", "Too many requests"),
-    "unavailable": ("unavailable", "Service temporarily unavailable"),
-    "internal": ("internal", "Internal server error"),
-    "error": ("error", "Request failed"),
+    ErrorKind.UNAUTHENTICATED: ("unauthenticated", "Authentication required"),
+    ErrorKind.FORBIDDEN: ("forbidden", "Missing permission"),
+    ErrorKind.VALIDATION: ("invalid-request", "The request is invalid"),
+    ErrorKind.MALFORMED: ("malformed-request", "The request body is malformed"),
+    ErrorKind.UNKNOWN_REFERENCE: ("unknown-reference", "The request refers to something that does not exist"),
+    ErrorKind.NOT_FOUND: ("not-found", "Not found"),
+    ErrorKind.CONFLICT: ("conflict", "A unique value is already taken"),
+    ErrorKind.METHOD_NOT_ALLOWED: ("method-not-allowed", "Method not allowed"),
+    ErrorKind.UNSUPPORTED_MEDIA_TYPE: ("unsupported-media-type", "Unsupported media type"),
+    ErrorKind.NOT_ACCEPTABLE: ("not-acceptable", "Not acceptable"),
+    ErrorKind.TOO_LARGE: ("too-large", "The request is too large"),
+    ErrorKind.THROTTLED: ("rate-limited", "Too many requests"),
+    ErrorKind.UNAVAILABLE: ("unavailable", "Service temporarily unavailable"),
+    ErrorKind.INTERNAL: ("internal", "Internal server error"),
+    ErrorKind.ERROR: ("error", "Request failed"),
     "idempotency_key_reused": ("idempotency-key-reused", "The Idempotency-Key belongs to another request"),
     "idempotency_key_in_use": ("idempotency-key-in-use", "A request with this Idempotency-Key is still running"),
 }
 
 # The code an `errors` entry carries when the error names none.
 DEFAULT_CODES = {
-    "validation": "invalid",
-    "malformed": "malformed",
-    "unknown_reference": "unknown_reference",
-    "conflict": "already_exists",
-    "too_large": "too_large",
+    ErrorKind.VALIDATION: "invalid",
+    ErrorKind.MALFORMED: "malformed",
+    ErrorKind.UNKNOWN_REFERENCE: "unknown_reference",
+    ErrorKind.CONFLICT: "already_exists",
+    ErrorKind.TOO_LARGE: "too_large",
 }
 
 
 def problem_response(error: ApiError, errors: list[dict[str, Any]] | None = None) -> Response:
-    kind, title = PROBLEMS.get(error.kind, PROBLEMS["error"])
+    kind, title = PROBLEMS.get(error.kind, PROBLEMS[ErrorKind.ERROR])
     if errors is None:
         errors = _errors(error)
     body = {
@@ -87,7 +87,7 @@ def exception_response(exc: BaseException) -> Response:
         # DRF's own detail keeps each message's code, which `describe_exception` flattens away.
         errors = list(_drf_errors(exc.detail))
         first = errors[0] if errors else {"field": None, "message": "Invalid input"}
-        return problem_response(ApiError(400, "validation", first["message"], first["field"]), errors)
+        return problem_response(ApiError(400, ErrorKind.VALIDATION, first["message"], first["field"]), errors)
     return problem_response(describe_exception(exc))
 
 

@@ -16,6 +16,10 @@ class Scope(models.TextChoices):
     CONTACTS_READ = "contacts:read", "read:Contacts"
     CONTACTS_UPDATE = "contacts:update", "update:Contacts"
     CONTACTS_DELETE = "contacts:delete", "delete:Contacts"
+    # The native API's: one permission to create and change contacts, and one for the vocabularies (tags, groups,
+    # custom fields, branches, teams, sender numbers), whose deletes reach every contact.
+    CONTACTS_WRITE = "contacts:write", "write:Contacts"
+    SETTINGS_WRITE = "settings:write", "write:Settings"
 
     @classmethod
     def from_label(cls, text: str) -> Scope:

@@ -14,31 +14,18 @@ from django.db.models import prefetch_related_objects
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from contacts.api import openapi as doc
-from contacts.api.base import HasRequiredScope
 from contacts.api.native.base import NativeAPIView
 from contacts.api.native.fields import ClosedSerializer, UUIDStringField
 from contacts.api.native.problems import exception_response
 from contacts.api.native.serializers import ContactWriteSerializer, render_contact
-from contacts.errors import PermissionDenied
 from contacts.models import Scope
 from contacts.services.batch import MATCH_FIELDS, MAX_ITEMS, OPERATIONS, BatchItem, write_batch
 
 RENDERED_RELATIONS = ("branch", "team", "assigned_user", "tags", "groups")
-# A batch creates and changes contacts: it needs both permissions the single writes need.
-BATCH_SCOPES = (Scope.CONTACTS_CREATE, Scope.CONTACTS_UPDATE)
-
-
-class HasBatchScopes(BasePermission):
-    def has_permission(self, request: Request, view: Any) -> bool:
-        for scope in BATCH_SCOPES:
-            if not request.user.has_scope(scope):
-                raise PermissionDenied(scope)
-        return True
 
 
 class BatchSerializer(ClosedSerializer):
@@ -108,8 +95,7 @@ def _errors(exc: BaseException, prefix: str | None) -> tuple[int, list[dict[str,
 
 
 class ContactBatchView(NativeAPIView):
-    required_scopes = {"POST": Scope.CONTACTS_CREATE}
-    permission_classes = [HasRequiredScope, HasBatchScopes]
+    required_scopes = {"POST": Scope.CONTACTS_WRITE}
 
     @extend_schema(
         operation_id="v1_contacts_batch",

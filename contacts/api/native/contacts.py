@@ -16,7 +16,7 @@ from contacts.api.native.custom_field_filters import custom_field_parameters, fi
 from contacts.api.native.filters import ContactFilter
 from contacts.api.native.pagination import next_link, ordering_of, paginate
 from contacts.api.native.serializers import ContactWriteSerializer, render_contact
-from contacts.api.scopes import DETAIL_SCOPES, LIST_SCOPES, READ_SCOPES
+from contacts.api.scopes import NATIVE_CONTACT_LIST_SCOPES, NATIVE_CONTACT_SCOPES, READ_SCOPES
 from contacts.errors import NotFound, ValidationFailed
 from contacts.models import Contact, ContactSource, Organization
 from contacts.selectors import find_contact, organization_contacts
@@ -81,7 +81,7 @@ def _filter_parameters() -> list[OpenApiParameter]:
 
 
 class ContactListView(NativeAPIView):
-    required_scopes = LIST_SCOPES
+    required_scopes = NATIVE_CONTACT_LIST_SCOPES
 
     @extend_schema(
         operation_id="v1_contacts_list",
@@ -147,7 +147,7 @@ class ContactListView(NativeAPIView):
 
 
 class ContactDetailView(NativeAPIView):
-    required_scopes = DETAIL_SCOPES
+    required_scopes = NATIVE_CONTACT_SCOPES
 
     def get_contact(self, raw: str, queryset: QuerySet[Contact] | None = None) -> Contact:
         """The organization's contact with this uuid; another organization's is as absent as one never created."""

@@ -20,7 +20,7 @@ from contacts.api.native import serializers as s
 from contacts.api.native.base import NativeAPIView
 from contacts.api.native.pagination import next_link, paginate
 from contacts.api.openapi import VocabularySchema
-from contacts.api.scopes import DETAIL_SCOPES, LIST_SCOPES
+from contacts.api.scopes import SETTINGS_LIST_SCOPES, SETTINGS_SCOPES
 from contacts.errors import NotFound
 from contacts.models import Branch, ContactGroup, CustomField, Organization, SenderNumber, Tag, Team
 from contacts.services import vocabularies as v
@@ -131,7 +131,7 @@ def _validated(serializer_class: type[Serializer], body: dict[str, Any], *, part
 
 
 class VocabularyListView(NativeAPIView):
-    required_scopes = LIST_SCOPES
+    required_scopes = SETTINGS_LIST_SCOPES
     schema = VocabularySchema()  # the schema of the vocabulary it serves
     vocabulary: Vocabulary | None = None
 
@@ -163,7 +163,7 @@ class VocabularyListView(NativeAPIView):
 
 
 class VocabularyDetailView(NativeAPIView):
-    required_scopes = DETAIL_SCOPES
+    required_scopes = SETTINGS_SCOPES
     schema = VocabularySchema()
     vocabulary: Vocabulary | None = None
 

@@ -109,14 +109,14 @@ def test_native_operations_name_their_scope_tag_and_problems(schema):
     assert {"tags", "updated_since", "q", "cursor", "limit", "ordering"} <= {p["name"] for p in listing["parameters"]}
 
     create = schema["paths"]["/api/v1/contacts"]["post"]
-    assert create["security"] == [{"bearerApiKey": ["contacts:create"]}]
+    assert create["security"] == [{"bearerApiKey": ["contacts:write"]}]
     assert create["requestBody"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/ContactWriteRequest"
     }
     assert set(create["responses"]) == {"201", "400", "401", "403", "406", "409", "413", "415", "422", "429"}
 
     patch = schema["paths"]["/api/v1/contacts/{contact_id}"]["patch"]
-    assert patch["security"] == [{"bearerApiKey": ["contacts:update"]}]
+    assert patch["security"] == [{"bearerApiKey": ["contacts:write"]}]
     assert patch["requestBody"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/PatchedContactWriteRequest"
     }

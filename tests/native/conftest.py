@@ -3,7 +3,7 @@ from rest_framework.test import APIClient
 
 from tests.factories import make_api_key
 
-ALL_V1_SCOPES = ["contacts:read", "contacts:create", "contacts:update", "contacts:delete"]
+ALL_V1_SCOPES = ["contacts:read", "contacts:write", "contacts:delete", "settings:write"]
 
 
 @pytest.fixture

@@ -50,14 +50,14 @@ def test_a_missing_scope_is_a_403_naming_it(client_for, organization):
         "type": "urn:crm:problem:forbidden",
         "title": "Missing permission",
         "status": 403,
-        "detail": "Missing permission contacts:create",
+        "detail": "Missing permission contacts:write",
         "errors": [],
     }
     assert Contact.objects.count() == 0
 
 
 def test_a_read_scope_is_needed_to_list(client_for, organization):
-    writer = client_for(organization, ["contacts:create"])
+    writer = client_for(organization, ["contacts:write"])
 
     response = writer.get("/api/v1/contacts")
 

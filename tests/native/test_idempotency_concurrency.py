@@ -30,7 +30,7 @@ def post(secret: str, key: str):
 @pytest.mark.django_db(transaction=True)
 def test_the_same_key_while_the_first_request_runs_is_a_409_at_once():
     organization = OrganizationFactory(slug="idempotency-race")
-    api_key, secret = make_api_key(organization, scopes=["contacts:create"])
+    api_key, secret = make_api_key(organization, scopes=["contacts:write"])
     # Used a moment ago: neither request writes its last use (whose row lock would queue the second behind the
     # first, once a minute).
     ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=timezone.now())

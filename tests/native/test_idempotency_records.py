@@ -20,7 +20,7 @@ from tests.factories import make_api_key
 
 pytestmark = pytest.mark.django_db
 
-SCOPES = ["contacts:read", "contacts:create", "contacts:update", "contacts:delete"]
+SCOPES = ["contacts:read", "contacts:write", "contacts:delete", "settings:write"]
 
 
 @pytest.fixture(autouse=True)

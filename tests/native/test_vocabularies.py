@@ -225,5 +225,5 @@ def test_vocabulary_writes_need_the_write_scopes(client_for, organization):
 
     response = reader.post("/api/v1/tags", {"name": "VIP"}, format="json")
 
-    assert (response.status_code, response.json()["detail"]) == (403, "Missing permission contacts:create")
+    assert (response.status_code, response.json()["detail"]) == (403, "Missing permission settings:write")
     assert Tag.objects.count() == 0

@@ -98,7 +98,7 @@ def time_batch(org, body: str, expected: int) -> float:
 
     from tests.factories import make_api_key
 
-    _, secret = make_api_key(org, scopes=["contacts:create", "contacts:update"])
+    _, secret = make_api_key(org, scopes=["contacts:write"])
     client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
     start = time.perf_counter()
     response = client.post("/api/v1/contacts/batch", body, content_type="application/json")

@@ -183,7 +183,13 @@ def authenticate_access_token(raw: str) -> AccessToken:
 def _touch(credential: ApiKey | OAuthClient | HmacClient) -> None:
     now = timezone.now()
     if credential.last_used_at is None or now - credential.last_used_at > LAST_USED_RESOLUTION:
-        type(credential).objects.filter(pk=credential.pk).update(last_used_at=now)
+        # The write happens inside the request's transaction and locks the credential's row until it commits. A
+        # second request with the same credential meanwhile skips its write (the first one records the use)
+        # rather than queueing behind the whole first request.
+        rows = type(credential).objects.filter(pk=credential.pk)
+        type(credential).objects.filter(pk__in=rows.select_for_update(skip_locked=True).values("pk")).update(
+            last_used_at=now
+        )
         credential.last_used_at = now
 
 

@@ -74,7 +74,7 @@ def test_a_declaration_outside_the_dialects_package_is_its_own_package():
 
 def test_a_declaration_that_counts_against_a_scope_without_a_rate_is_refused():
     with pytest.raises(ValueError, match=r"Dialect 'odd' counts against scopes it gives no rate: \['odd_read'\]"):
-        registry.Dialect(name="odd", title="Odd", rates="1/s", read_throttle_scope="odd_read", vendor_docs="x")
+        registry.Dialect(package="tests.odd", title="Odd", rates="1/s", read_throttle_scope="odd_read", vendor_docs="x")
 
 
 def test_every_dialect_has_its_doc_page():

@@ -5,7 +5,8 @@ what is particular to the vendor: its title, rates and vendor documentation, and
 convention below. Everything else follows from where the declaration lives, as a Django app's label follows from
 its module:
 
-- `package`: the module the declaration is made in (`contacts.api.dialects.mobivate`); `name`: its last part;
+- `package` (declared: `package=__name__`): the module the declaration is made in
+  (`contacts.api.dialects.mobivate`); `name`: its last part;
 - `urls`: `<package>.urls`; the mount: `/<name>/`; the doc page: `docs/dialects/<name>.md`;
 - the throttle scope every view counts against: `<name>` (a single `rates` is that scope's rate);
 - authentication: `BEARER_API_KEY`, the project's own scheme (the native API's);
@@ -29,7 +30,6 @@ from __future__ import annotations
 import importlib
 import os
 import pkgutil
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache, cached_property
@@ -68,13 +68,14 @@ class Dialect:
     """One vendor's API. Dotted paths keep the declaration importable before Django is set up; an empty field
     takes its conventional value (the module docstring) when the declaration is made."""
 
+    # The module the declaration is made in: `package=__name__`.
+    package: str
     title: str
     # Rate-limit scope → default rate (`N/s`, `N/min`...), or one rate for the scope `throttle_scope`;
     # `THROTTLE_<SCOPE>` in the environment overrides it.
     rates: str | Mapping[str, str]
     vendor_docs: str
     auth: Auth = BEARER_API_KEY
-    package: str = ""
     name: str = ""
     # Mounted at `/<prefix>/` (any number of slashes after it, see contacts/api/paths.py).
     prefix: str = ""
@@ -92,11 +93,8 @@ class Dialect:
     not_found_message: str = "Not found"
 
     def __post_init__(self) -> None:
-        # The caller's module, as namedtuple finds its __module__: frames are this method, __init__, the declaration.
-        package = self.package or sys._getframe(2).f_globals["__name__"]
-        name = self.name or package.rpartition(".")[2]
+        name = self.name or self.package.rpartition(".")[2]
         conventions = {
-            "package": package,
             "name": name,
             "prefix": name,
             "throttle_scope": name,

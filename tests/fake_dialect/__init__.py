@@ -8,6 +8,7 @@ from this declaration, and the catch-all 404 from the registry."""
 from contacts.api.registry import Dialect
 
 DIALECT = Dialect(
+    package=__name__,
     # Not `fake_dialect`, the package's name: the mount and the throttle scope are `fake`.
     name="fake",
     title="Fake vendor",

@@ -3,6 +3,7 @@
 from contacts.api.registry import Auth, Dialect
 
 DIALECT = Dialect(
+    package=__name__,
     title="Awal",
     auth=Auth(("contacts.api.dialects.awal.auth.AwalSignatureAuthentication",), "HMAC-signed requests"),
     # Awal budgets writes and reads apart: create, update and delete 100 a minute, list and get 200.

@@ -3,6 +3,7 @@
 from contacts.api.registry import HEADER_API_KEY, Dialect
 
 DIALECT = Dialect(
+    package=__name__,
     title="Contactship",
     auth=HEADER_API_KEY,
     # NestJS's own wording for an unknown route, which Contactship's error body comes from.

@@ -4,6 +4,7 @@
 from contacts.api.registry import OAUTH_ACCESS_TOKEN, Dialect
 
 DIALECT = Dialect(
+    package=__name__,
     title="Salesforce Marketing Cloud",
     auth=OAUTH_ACCESS_TOKEN,
     # `sfmc_token` is the token endpoint's own budget (per client IP: it runs before any credential).

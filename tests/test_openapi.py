@@ -197,3 +197,274 @@ def test_redoc_loads_the_sidecar_bundle_and_reads_the_schema():
 
 def test_spectacular_validates_with_no_error_or_warning(tmp_path):
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
+
+
+# --- the dialects' operations, as their docs in docs/dialects/ state them -----------------------------------------
+
+DIALECT_PREFIXES = ("/mobivate/", "/callbell/", "/contactship/", "/awal/", "/sfmc/")
+# Each dialect's error body component, and the statuses each of its operations documents.
+DIALECT_ERRORS = {
+    "/mobivate/": "MobivateError",
+    "/callbell/": "CallbellError",
+    "/contactship/": "ContactshipError",
+    "/awal/": "AwalError",
+    "/sfmc/contacts/": "SfmcError",
+    "/sfmc/v2/": "SfmcOAuthError",
+}
+DIALECT_STATUSES = {
+    "mobivate_contacts_list": {"200", "400", "401", "403", "429", "500"},
+    "mobivate_addressbook_contact_create": {"200", "400", "401", "403", "413", "415", "429", "500"},
+    "mobivate_contact_create": {"200", "400", "401", "403", "413", "415", "429", "500"},
+    "mobivate_contact_update": {"200", "400", "401", "403", "413", "415", "429", "500"},
+    "mobivate_contact_delete": {"200", "401", "403", "404", "429", "500"},
+    "callbell_contacts_list": {"200", "400", "401", "403", "406", "429", "500"},
+    "callbell_contact_create": {"200", "400", "401", "403", "406", "409", "413", "415", "422", "429", "500"},
+    "callbell_contact_retrieve": {"200", "401", "403", "404", "406", "429", "500"},
+    "callbell_contact_update": {"200", "400", "401", "403", "404", "406", "413", "415", "422", "429", "500"},
+    "callbell_contact_delete": {"200", "401", "403", "404", "406", "429", "500"},
+    "callbell_contact_by_phone": {"200", "400", "401", "403", "404", "406", "429", "500"},
+    "contactship_contacts_list": {"200", "400", "401", "403", "429", "500"},
+    "contactship_contact_create": {"201", "400", "401", "403", "409", "413", "415", "429", "500"},
+    "contactship_contact_retrieve": {"200", "400", "401", "403", "404", "429", "500"},
+    "contactship_contact_update": {"200", "400", "401", "403", "404", "409", "413", "415", "429", "500"},
+    "contactship_contact_delete": {"204", "401", "403", "404", "429", "500"},
+    "awal_contacts_list": {"200", "400", "401", "403", "404", "406", "422", "429", "500"},
+    "awal_contact_create": {"201", "400", "401", "403", "404", "406", "409", "413", "415", "422", "429", "500"},
+    "awal_contact_retrieve": {"200", "400", "401", "403", "404", "406", "429", "500"},
+    "awal_contact_update": {"200", "400", "401", "403", "404", "406", "409", "413", "415", "422", "429", "500"},
+    "awal_contact_delete": {"200", "400", "401", "403", "404", "406", "429", "500"},
+    "sfmc_token": {"200", "400", "401", "415", "429", "500"},
+    "sfmc_contact_create": {"200", "400", "401", "403", "413", "415", "429", "500"},
+    "sfmc_contact_update": {"200", "400", "401", "403", "413", "415", "429", "500"},
+    "sfmc_contacts_delete": {"200", "400", "401", "403", "413", "415", "429", "500"},
+    "sfmc_email_search": {"200", "400", "401", "403", "413", "415", "429", "500"},
+    "sfmc_attribute_set_definitions": {"200", "400", "401", "403", "429", "500"},
+}
+
+
+def dialect_operations(schema):
+    for path, operations in schema["paths"].items():
+        if path.startswith(DIALECT_PREFIXES):
+            for method, operation in operations.items():
+                yield path, method, operation
+
+
+def refs_in(value) -> set[str]:
+    """Every `$ref` under `value`."""
+    if isinstance(value, dict):
+        found = {value["$ref"]} if "$ref" in value else set()
+        return found.union(*(refs_in(item) for item in value.values()))
+    if isinstance(value, list):
+        return set().union(*(refs_in(item) for item in value))
+    return set()
+
+
+def test_every_dialect_operation_lists_its_statuses_with_the_dialects_error_body(schema):
+    seen = {}
+    for path, method, operation in dialect_operations(schema):
+        seen[operation["operationId"]] = set(operation["responses"])
+        error = next(name for prefix, name in DIALECT_ERRORS.items() if path.startswith(prefix))
+        for status, response in operation["responses"].items():
+            if status.startswith("2"):
+                continue
+            body = response["content"]["application/json"]["schema"]
+            if status == "429" and path.startswith("/awal/"):
+                assert body == {"$ref": "#/components/schemas/AwalRateLimited"}
+            elif status == "429" and path == "/sfmc/v2/token":
+                assert "#/components/schemas/SfmcError" in refs_in(body)
+            else:
+                assert f"#/components/schemas/{error}" in refs_in(body), (path, method, status)
+    assert seen == DIALECT_STATUSES
+
+
+def test_no_dialect_body_is_a_free_form_object(schema):
+    """No `{}` and no object without properties where the docs give a shape: only maps (additionalProperties)
+    the docs describe as maps."""
+
+    def free_form(value, where):
+        if isinstance(value, dict):
+            if value == {} or (
+                value.get("type") == "object" and not {"properties", "additionalProperties"} & set(value)
+            ):
+                yield where
+            for key, item in value.items():
+                yield from free_form(item, f"{where}/{key}")
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                yield from free_form(item, f"{where}/{index}")
+
+    dialect_components = {
+        name: body
+        for name, body in schema["components"]["schemas"].items()
+        if name.startswith(("Mobivate", "Callbell", "Contactship", "Awal", "Sfmc"))
+    }
+    assert list(free_form(dialect_components, "components")) == []
+    for path, method, operation in dialect_operations(schema):
+        assert list(free_form(operation, f"{path} {method}")) == []
+
+
+def test_mobivate_list_query_parameters(schema):
+    parameters = schema["paths"]["/mobivate/addressbook/contacts"]["get"]["parameters"]
+    assert {p["name"]: (p["in"], p["schema"]) for p in parameters} == {
+        "sortField": ("query", {"type": "string", "enum": ["created_on", "alias", "msisdn"], "default": "created_on"}),
+        "sortDir": ("query", {"type": "string", "enum": ["ASC", "DESC"], "default": "DESC"}),
+        "offset": ("query", {"type": "integer", "minimum": 0, "maximum": 1000000000, "default": 0}),
+        "limit": ("query", {"type": "integer", "minimum": 1, "maximum": 100, "default": 10}),
+    }
+
+
+def test_mobivate_error_names_are_fixed_per_status(schema):
+    not_found = schema["paths"]["/mobivate/addressbook/contacts/{reference}"]["delete"]["responses"]["404"]
+    assert not_found["content"]["application/json"]["schema"] == {
+        "allOf": [
+            {"$ref": "#/components/schemas/MobivateError"},
+            {
+                "properties": {
+                    "error": {"properties": {"name": {"const": "NotFoundError"}, "statusCode": {"const": 404}}}
+                }
+            },
+        ]
+    }
+
+
+def test_callbell_team_object_and_list_filters(schema):
+    components = schema["components"]["schemas"]
+    assert {k: v for k, v in components["CallbellTeam"].items() if k != "description"} == {
+        "type": "object",
+        "properties": {
+            "uuid": {
+                "type": "string",
+                "pattern": "^[0-9a-f]{32}$",
+                "description": "32 lowercase hex digits, no dashes.",
+            },
+            "name": {"type": "string"},
+            "createdAt": {"type": "string", "format": "date-time", "pattern": r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$"},
+        },
+        "required": ["uuid", "name", "createdAt"],
+        "additionalProperties": False,
+    }
+    assert components["CallbellContact"]["properties"]["team"] == {
+        "oneOf": [{"$ref": "#/components/schemas/CallbellTeam"}, {"type": "null"}]
+    }
+    listing = schema["paths"]["/callbell/v1/contacts"]["get"]["parameters"]
+    assert {p["name"]: p["schema"] for p in listing}["page"] == {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 999999999,
+        "default": 1,
+    }
+    tags = next(p for p in listing if p["name"] == "tags")
+    assert (tags["style"], tags["explode"], tags["schema"]) == (
+        "form",
+        False,
+        {"type": "array", "items": {"type": "string"}, "maxItems": 50},
+    )
+    assert components["CallbellContactCreate"]["required"] == ["identifier", "source", "name"]
+    assert components["CallbellContactCreate"]["additionalProperties"] is False
+
+
+def test_contactship_additional_data_and_identifier_type(schema):
+    components = schema["components"]["schemas"]
+    assert components["ContactshipAdditionalData"] == {
+        "type": "object",
+        "properties": {
+            "type": {"type": "string", "enum": ["text", "date", "number", "location"]},
+            "field": {"type": "string"},
+            "value": {"type": "string"},
+        },
+        "required": ["type", "field", "value"],
+        "additionalProperties": False,
+    }
+    retrieve = schema["paths"]["/contactship/v1/contacts/{identifier}"]["get"]["parameters"]
+    assert {p["name"]: p["schema"] for p in retrieve}["identifierType"] == {
+        "type": "string",
+        "enum": ["id", "phone_number", "email"],
+        "default": "id",
+    }
+    conflict = schema["paths"]["/contactship/v1/contacts"]["post"]["responses"]["409"]
+    assert conflict["content"]["application/json"]["schema"]["allOf"][1] == {
+        "properties": {"statusCode": {"const": 409}, "error": {"const": "Conflict"}}
+    }
+
+
+def test_awal_error_bodies_and_signed_headers(schema):
+    components = schema["components"]["schemas"]
+    awal_error = components["AwalError"]
+    assert awal_error["required"] == ["error", "message", "details", "request_id"]
+    assert awal_error["properties"]["request_id"]["pattern"] == "^req_[0-9a-f]{32}$"
+    assert awal_error["properties"]["details"]["additionalProperties"] == {"type": "string"}
+    assert components["AwalRateLimited"]["properties"]["error"] == {"const": "Rate limit exceeded"}
+    create = schema["paths"]["/awal/contacts"]["post"]
+    bad_request = create["responses"]["400"]["content"]["application/json"]["schema"]
+    assert bad_request["allOf"][1] == {
+        "properties": {"error": {"enum": ["missing_headers", "invalid_phone_number", "malformed_request"]}}
+    }
+    assert {(p["name"], p["in"], p["required"]) for p in create["parameters"]} == {
+        ("phone_number_id", "query", True),
+        ("X-Timestamp", "header", True),
+        ("X-Domain", "header", True),
+        ("X-Client-ID", "header", True),
+    }
+    assert set(create["requestBody"]["content"]) == {"multipart/form-data", "application/x-www-form-urlencoded"}
+    assert create["requestBody"]["required"] is True
+    assert components["AwalContactForm"]["required"] == ["name", "phone"]
+
+
+def test_sfmc_attribute_sets_and_operation_bodies(schema):
+    components = schema["components"]["schemas"]
+    values = {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {"name": {"type": "string"}, "value": {"type": ["string", "number", "boolean", "null"]}},
+            "required": ["name", "value"],
+            "additionalProperties": False,
+        },
+        "minItems": 1,
+    }
+    attribute_set = components["SfmcAttributeSet"]
+    assert attribute_set["properties"]["items"] == {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {"values": values},
+            "required": ["values"],
+            "additionalProperties": False,
+        },
+        "minItems": 1,
+    }
+    assert attribute_set["oneOf"] == [{"required": ["items"]}, {"required": ["values"]}]
+    assert attribute_set["properties"]["name"]["enum"] == [
+        "Email Addresses",
+        "Email Demographics",
+        "MobileConnect Demographics",
+        "MobilePush Demographics",
+        "GroupConnect LINE Addresses",
+        "GroupConnect LINE Subscriptions",
+        "GroupConnect LINE Demographics",
+    ]
+    assert components["SfmcContactRequest"]["properties"]["attributeSets"] == {
+        "type": "array",
+        "items": {"$ref": "#/components/schemas/SfmcAttributeSet"},
+        "minItems": 1,
+    }
+    assert components["SfmcResultMessage"]["properties"]["resultType"] == {
+        "type": "string",
+        "enum": ["Error", "Warning"],
+    }
+    assert set(components["SfmcAttributeSetDefinition"]["properties"]["attributes"]["items"]["properties"]) == {
+        "id", "key", "name", "dataType", "isNullable", "displayOrder", "fullyQualifiedName", "parentId",
+    }  # fmt: skip
+    create = schema["paths"]["/sfmc/contacts/v1/contacts"]["post"]["responses"]["400"]
+    assert create["content"]["application/json"]["schema"]["oneOf"][0] == {
+        "$ref": "#/components/schemas/SfmcContactFailure"
+    }
+    delete = schema["paths"]["/sfmc/contacts/v1/contacts/actions/delete"]["post"]["parameters"]
+    assert [(p["name"], p["required"], p["schema"]) for p in delete] == [
+        ("type", True, {"type": "string", "enum": ["keys", "ids"]})
+    ]
+    definitions = schema["paths"]["/sfmc/contacts/v1/attributeSetDefinitions"]["get"]["parameters"]
+    assert {p["name"]: p["schema"] for p in definitions} == {
+        "$page": {"type": "integer", "minimum": 1, "default": 1},
+        "$pageSize": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
+    }

@@ -24,7 +24,7 @@ from drf_spectacular.views import SpectacularRedocView
 from rest_framework import serializers
 from rest_framework.request import Request
 
-from contacts.api import registry
+from contacts.api import openapi_dialects, registry
 from contacts.models import ContactSource, CustomFieldType
 
 PROBLEM = "application/problem+json"
@@ -98,12 +98,6 @@ class GroupReferenceScheme(OpenApiSerializerFieldExtension):
         return {"oneOf": [{"type": "integer"}, {"type": "string"}], "description": "A group's id or name."}
 
 
-AWAL_HEADERS = {
-    "X-Timestamp": "Unix time in whole seconds, within 300 seconds of the server clock.",
-    "X-Domain": "The organization's slug.",
-    "X-Client-ID": "The HMAC client's id.",
-}
-
 # --- hooks --------------------------------------------------------------------------------------------------------
 
 
@@ -146,21 +140,14 @@ def _tag_of(path: str, dialects: list) -> str | None:
 
 def postprocess(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
     """Tags: the native API's by resource, each dialect's its own (with a link to its vendor's documentation);
-    Awal's signed headers as required parameters of each Awal operation."""
+    the dialects' components (`contacts.api.openapi_dialects`)."""
     dialects = registry.dialects()
-    awal = next((d for d in dialects if d.name == "awal"), None)
     for path, operations in result.get("paths", {}).items():
         tag = _tag_of(path, dialects)
         for operation in operations.values():
-            if not isinstance(operation, dict):
-                continue
-            if tag:
+            if isinstance(operation, dict) and tag:
                 operation["tags"] = [tag]
-            if awal and path.startswith(awal.mount):
-                operation.setdefault("parameters", []).extend(
-                    {"in": "header", "name": name, "required": True, "schema": {"type": "string"}, "description": text}
-                    for name, text in AWAL_HEADERS.items()
-                )
+    openapi_dialects.finish(result)
     tags = [{"name": name, "description": f"Native API: {text}"} for name, text in NATIVE_TAGS.values()]
     tags += [
         {

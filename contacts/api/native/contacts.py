@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.db.models import QuerySet
@@ -20,6 +21,7 @@ from contacts.api.scopes import NATIVE_CONTACT_LIST_SCOPES, NATIVE_CONTACT_SCOPE
 from contacts.errors import NotFound, ValidationFailed
 from contacts.models import Contact, ContactSource, Organization
 from contacts.selectors import find_contact, organization_contacts
+from contacts.selectors.sync import sync_watermark
 from contacts.services.contacts import create_contact, delete_contact, update_contact
 
 PAGING_PARAMETERS = {"cursor", "limit", "ordering"}
@@ -37,6 +39,16 @@ def native_contacts(organization: Organization) -> QuerySet[Contact]:
         .select_related("branch", "team", "assigned_user")
         .prefetch_related("tags", "groups")
     )
+
+
+def next_updated_since(cleaned: dict[str, Any], watermark: dt.datetime | None) -> str:
+    """Where the next incremental sync starts: the walk's watermark, never before where this walk started (a client
+    that keeps passing it on never goes back) and never past `updated_before` (what it excluded is still unread)."""
+    since = max(stamp for stamp in (cleaned.get("updated_since"), cleaned.get("updated_after")) if stamp is not None)
+    if watermark is not None and cleaned.get("updated_before") is not None:
+        watermark = min(watermark, cleaned["updated_before"])
+    token = since if watermark is None else max(since, watermark)
+    return token.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 def filter_errors(filterset: ContactFilter) -> ValidationError:
@@ -110,12 +122,17 @@ class ContactListView(NativeAPIView):
         # An incremental sync reads in the order rows change, so rows changed while it runs come on later pages.
         ordering = ordering_of(request, "updated_at" if "updated_since" in params else "-created_at")
         contacts = filter_custom_fields(filterset.qs, self.organization, {name: params[name] for name in by_value})
-        page = paginate(contacts, request, ordering)
+        syncing = filterset.form.cleaned_data.get("updated_since") is not None
+        page = paginate(contacts, request, ordering, sync_watermark if syncing else None)
+        last_of_sync = syncing and page.next_cursor is None
         return Response(
             {
                 "results": [render_contact(contact) for contact in page.rows],
                 "next_cursor": page.next_cursor,
                 "next": next_link(request, page),
+                "next_updated_since": next_updated_since(filterset.form.cleaned_data, page.watermark)
+                if last_of_sync
+                else None,
             }
         )
 

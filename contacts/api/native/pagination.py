@@ -5,7 +5,8 @@ the last row of the previous page: `(created_at, id) < (last created_at, last id
 `created_at <= t AND (created_at < t OR id < i)` so that PostgreSQL answers it from the index on
 (organization, created_at, id) by seeking, whatever the page's depth. The cursor carries the ordering and the
 last row's key, so a row inserted or deleted between two requests never shifts the next page: nothing is skipped
-and nothing is repeated.
+and nothing is repeated. A walk that carries a watermark (an incremental sync's, taken before its first page is
+read) keeps it in every cursor, so its last page answers the watermark of the walk's start.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import base64
 import binascii
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +35,7 @@ MAX_LIMIT = 200
 class Page:
     rows: list[Any]
     next_cursor: str | None
+    watermark: dt.datetime | None = None
 
 
 def ordering_of(request: Request, default: str = DEFAULT_ORDERING) -> str:
@@ -51,14 +54,23 @@ def limit_of(request: Request) -> int:
     return int(text)
 
 
-def paginate(queryset: QuerySet, request: Request, ordering: str) -> Page:
+def paginate(
+    queryset: QuerySet, request: Request, ordering: str, watermark: Callable[[], dt.datetime | None] | None = None
+) -> Page:
+    """A page of `queryset`; with `watermark`, the walk's watermark: `watermark()` on its first page (taken before the
+    page is read), the one its cursor carries on every later page."""
     limit = limit_of(request)
-    rows = list(keyset(queryset, ordering, request.query_params.get("cursor"))[: limit + 1])
+    cursor = request.query_params.get("cursor")
+    if cursor:
+        _, mark = _decode(cursor, ordering)
+    else:
+        mark = watermark() if watermark is not None else None
+    rows = list(keyset(queryset, ordering, cursor)[: limit + 1])
     if len(rows) <= limit:
-        return Page(rows, None)
+        return Page(rows, None, mark)
     rows = rows[:limit]
     last = rows[-1]
-    return Page(rows, _encode(ordering, getattr(last, ordering.lstrip("-")), last.pk))
+    return Page(rows, _encode(ordering, getattr(last, ordering.lstrip("-")), last.pk, mark), mark)
 
 
 def keyset(queryset: QuerySet, ordering: str, cursor: str | None) -> QuerySet:
@@ -68,7 +80,7 @@ def keyset(queryset: QuerySet, ordering: str, cursor: str | None) -> QuerySet:
     sign = "-" if descending else ""
     queryset = queryset.order_by(f"{sign}{field}", f"{sign}id")
     if cursor:
-        stamp, last_id = _decode(cursor, ordering)
+        (stamp, last_id), _ = _decode(cursor, ordering)
         # The redundant `<=` (or `>=`) is what lets the index seek: the OR alone is only a filter on its rows.
         if descending:
             after = Q(**{f"{field}__lte": stamp}) & (Q(**{f"{field}__lt": stamp}) | Q(id__lt=last_id))
@@ -84,22 +96,36 @@ def next_link(request: Request, page: Page) -> str | None:
     return replace_query_param(request.build_absolute_uri(), "cursor", page.next_cursor)
 
 
-def _encode(ordering: str, stamp: dt.datetime, pk: int) -> str:
-    raw = json.dumps({"o": ordering, "t": stamp.isoformat(), "i": pk}, separators=(",", ":")).encode()
+def _encode(ordering: str, stamp: dt.datetime, pk: int, watermark: dt.datetime | None = None) -> str:
+    data: dict[str, Any] = {"o": ordering, "t": stamp.isoformat(), "i": pk}
+    if watermark is not None:
+        data["w"] = watermark.isoformat()
+    raw = json.dumps(data, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode(cursor: str, ordering: str) -> tuple[dt.datetime, int]:
+def _aware(text: Any) -> dt.datetime:
+    if not isinstance(text, str):
+        raise TypeError
+    stamp = dt.datetime.fromisoformat(text)
+    if stamp.tzinfo is None:
+        raise ValueError
+    return stamp
+
+
+def _decode(cursor: str, ordering: str) -> tuple[tuple[dt.datetime, int], dt.datetime | None]:
+    """The last row's key and the walk's watermark (None when the walk has none)."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         data = json.loads(raw)
-        stamp = dt.datetime.fromisoformat(data["t"])
+        stamp = _aware(data["t"])
         pk = data["i"]
-        if stamp.tzinfo is None or isinstance(pk, bool) or not isinstance(pk, int) or not 0 < pk < 2**63:
+        if isinstance(pk, bool) or not isinstance(pk, int) or not 0 < pk < 2**63:
             raise ValueError
+        watermark = _aware(data["w"]) if "w" in data else None
         given = data["o"]
-    except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError, OverflowError):
         raise ValidationFailed("cursor", "cursor is not a cursor this API returned") from None
     if given != ordering:
         raise ValidationFailed("cursor", f"This cursor pages the {given} ordering; pass ordering={given} with it")
-    return stamp, pk
+    return (stamp, pk), watermark

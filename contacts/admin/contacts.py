@@ -15,6 +15,7 @@ from django.utils.html import format_html, format_html_join
 
 from contacts.admin import actions
 from contacts.admin.forms import CUSTOM_FIELD_PREFIX, ContactAdminForm, custom_field_form_field
+from contacts.admin.history import contact_history_view
 from contacts.admin.paginator import EstimatedCountPaginator
 from contacts.admin.scoping import (
     OrganizationScopedAdmin,
@@ -100,6 +101,10 @@ class ContactAdmin(OrganizationScopedAdmin):
         ("Details", {"fields": ["country", "address", "description", "note", "bot_status"]}),
         ("Organization", {"fields": ["branch", "team", "assigned_user", "groups", "tags"]}),
     ]
+
+    def history_view(self, request: HttpRequest, object_id: str, extra_context=None) -> HttpResponse:
+        # The contact's change events (every surface's), not Django's log of admin actions.
+        return contact_history_view(self, request, object_id, extra_context)
 
     def get_list_filter(self, request: HttpRequest):
         filters = [

@@ -6,12 +6,15 @@ from contacts.api.native import vocabularies as v
 from contacts.api.native.base import NativeNotFoundView
 from contacts.api.native.batch import ContactBatchView
 from contacts.api.native.contacts import ContactDetailView, ContactListView, ContactLookupView
+from contacts.api.native.history import ContactHistoryView, EventListView
 
 urlpatterns: list = [
     re_path(r"^contacts/?$", ContactListView.as_view(), name="v1-contacts"),
     re_path(r"^contacts/batch/?$", ContactBatchView.as_view(), name="v1-contact-batch"),
     re_path(r"^contacts/lookup/?$", ContactLookupView.as_view(), name="v1-contact-lookup"),
     re_path(r"^contacts/(?P<contact_id>[^/]+)/?$", ContactDetailView.as_view(), name="v1-contact"),
+    re_path(r"^contacts/(?P<contact_id>[^/]+)/history/?$", ContactHistoryView.as_view(), name="v1-contact-history"),
+    re_path(r"^events/?$", EventListView.as_view(), name="v1-events"),
 ]
 
 for prefix, vocabulary in (

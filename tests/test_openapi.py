@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from django.core.management import call_command
@@ -11,7 +12,12 @@ from django.test import Client
 from drf_spectacular.drainage import GENERATOR_STATS
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.validation import validate_schema
+from jsonschema import Draft202012Validator, FormatChecker
+from referencing import Registry
+from referencing.jsonschema import DRAFT202012
 
+from tests.dialects.base import Awal, Callbell, CommittingAPIClient, Contactship, Mobivate, Sfmc
+from tests.factories import TeamFactory
 from tests.test_csp import EVENT_HANDLER, INLINE_SCRIPT, JAVASCRIPT_URL, POLICY, policy_of
 
 pytestmark = pytest.mark.django_db
@@ -468,3 +474,226 @@ def test_sfmc_attribute_sets_and_operation_bodies(schema):
         "$page": {"type": "integer", "minimum": 1, "default": 1},
         "$pageSize": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
     }
+
+
+# --- real answers against the schema ------------------------------------------------------------------------------
+
+DOCUMENT = "urn:crm:openapi"
+
+
+class Conformance:
+    """Validates bodies sent and received against the schema's operation, and records which
+    (operationId, status) pairs were seen."""
+
+    def __init__(self, schema: dict) -> None:
+        self.schema = schema
+        self.registry = Registry().with_resource(DOCUMENT, DRAFT202012.create_resource(schema))
+        self.seen: set[tuple[str, str]] = set()
+
+    def _validate(self, pointer: list[str], instance) -> None:
+        escaped = "/".join(part.replace("~", "~0").replace("/", "~1") for part in pointer)
+        validator = Draft202012Validator(
+            {"$ref": f"{DOCUMENT}#/{escaped}"}, registry=self.registry, format_checker=FormatChecker()
+        )
+        errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(instance)]
+        assert errors == [], (pointer, instance)
+
+    def request(self, path: str, method: str, body, media: str = "application/json") -> None:
+        self._validate(["paths", path, method, "requestBody", "content", media, "schema"], body)
+
+    def response(self, path: str, method: str, response, status: int) -> dict | list | None:
+        operation = self.schema["paths"][path][method]
+        assert response.status_code == status, response.content
+        assert str(status) in operation["responses"], (path, method, status)
+        self.seen.add((operation["operationId"], str(status)))
+        content = operation["responses"][str(status)].get("content")
+        if content is None:
+            assert response.content == b""
+            return None
+        body = response.json()
+        self._validate(["paths", path, method, "responses", str(status), "content", "application/json", "schema"], body)
+        return body
+
+
+@pytest.fixture
+def conformance(schema):
+    return Conformance(schema)
+
+
+@pytest.fixture
+def api_client():
+    return CommittingAPIClient()
+
+
+def successes(conformance: Conformance, prefix: str) -> set[str]:
+    """The dialect's operationIds whose success was seen."""
+    return {op for op, status in conformance.seen if op.startswith(prefix) and status.startswith("2")}
+
+
+def test_mobivate_answers_match_the_schema(conformance, api_client, api_key):
+    client = Mobivate.authenticate(api_client, api_key[1])
+    book = "/mobivate/addressbook/contacts"
+    body = Mobivate.fixture("create_contact_request.json")
+    conformance.request(book, "post", body)
+    record = conformance.response(book, "post", client.post(book, body, format="json"), 200)["record"]
+    other = {"alias": "mary", "msisdn": 447456789012, "meta": {"CITY": "Leeds", "VIP": True}}
+    conformance.request("/mobivate/contacts", "post", other)
+    conformance.response("/mobivate/contacts", "post", client.post("/mobivate/contacts", other, format="json"), 200)
+    conformance.response(book, "get", client.get(book, {"sortField": "alias", "sortDir": "asc", "limit": 5}), 200)
+    detail = "/mobivate/addressbook/contacts/{reference}"
+    update = {"alias": "john-smith", "meta": {"CITY": None}}
+    conformance.request(detail, "post", update)
+    conformance.response(detail, "post", client.post(f"{book}/{record['id']}", update, format="json"), 200)
+    conformance.response(detail, "delete", client.delete(f"{book}/4479000000001"), 200)
+
+    conformance.response(book, "get", client.get(book, {"limit": 101}), 400)
+    conformance.response(book, "post", client.post(book, {"msisdn": "447456789012"}, format="json"), 400)
+    conformance.response(detail, "delete", client.delete(f"{book}/4479000000001"), 404)
+    conformance.response(book, "post", client.post(book, "alias=x", content_type="text/plain"), 415)
+    conformance.response(book, "get", CommittingAPIClient().get(book), 401)
+    assert successes(conformance, "mobivate_") == {
+        "mobivate_addressbook_contact_create", "mobivate_contact_create", "mobivate_contacts_list",
+        "mobivate_contact_update", "mobivate_contact_delete",
+    }  # fmt: skip
+
+
+def test_callbell_answers_match_the_schema(conformance, api_client, api_key, organization):
+    client = Callbell.authenticate(api_client, api_key[1])
+    team = TeamFactory(organization=organization, name="Support")
+    contacts = "/callbell/v1/contacts"
+    detail = "/callbell/v1/contacts/{contact_uuid}"
+    body = Callbell.fixture("post_contacts_request.json")
+    conformance.request(contacts, "post", body)
+    created = conformance.response(contacts, "post", client.post(contacts, body, format="json"), 200)
+    uuid = created["contact"][0]["uuid"]
+    update = {"team_uuid": str(team.uuid), "bot_status": "bot_end", "note": "Call after 5pm", "tags": []}
+    conformance.request(detail, "patch", update)
+    patched = conformance.response(detail, "patch", client.patch(f"{contacts}/{uuid}", update, format="json"), 200)
+    assert patched["contact"][0]["team"]["name"] == "Support"
+    conformance.response(contacts, "get", client.get(contacts, {"page": 1, "source": "whatsapp"}), 200)
+    conformance.response(detail, "get", client.get(f"{contacts}/{uuid}"), 200)
+    phone = "/callbell/v1/contacts/phone/{number}"
+    conformance.response(phone, "get", client.get(f"{contacts}/phone/123456789"), 200)
+
+    conformance.response(contacts, "get", client.get(contacts, {"page": 0}), 400)
+    conformance.response(contacts, "post", client.post(contacts, body, format="json"), 409)
+    unknown_tag = {**body, "identifier": "31612345678", "tags": ["Nope"]}
+    conformance.response(contacts, "post", client.post(contacts, unknown_tag, format="json"), 422)
+    conformance.response(detail, "get", client.get(f"{contacts}/{'0' * 32}"), 404)
+    conformance.response(detail, "get", client.get(f"{contacts}/{uuid}", HTTP_ACCEPT="text/html"), 406)
+    conformance.response(detail, "delete", client.delete(f"{contacts}/{uuid}"), 200)
+    conformance.response(detail, "delete", client.delete(f"{contacts}/{uuid}"), 404)
+    assert successes(conformance, "callbell_") == {
+        "callbell_contact_create", "callbell_contact_update", "callbell_contacts_list", "callbell_contact_retrieve",
+        "callbell_contact_by_phone", "callbell_contact_delete",
+    }  # fmt: skip
+
+
+def test_contactship_answers_match_the_schema(conformance, api_client, api_key):
+    client = Contactship.authenticate(api_client, api_key[1])
+    contacts = "/contactship/v1/contacts"
+    detail = "/contactship/v1/contacts/{identifier}"
+    body = Contactship.fixture("create_complete_request.json")
+    conformance.request(contacts, "post", body)
+    created = conformance.response(contacts, "post", client.post(contacts, body, format="json"), 201)
+    update = {"email": None, "additional_data": [{"type": "number", "field": "presupuesto", "value": 1500}]}
+    conformance.request(detail, "patch", update)
+    conformance.response(detail, "patch", client.patch(f"{contacts}/{created['id']}", update, format="json"), 200)
+    conformance.response(contacts, "get", client.get(contacts, {"full_name": "pérez", "limit": 20}), 200)
+    found = client.get(f"{contacts}/+12124567890", {"identifierType": "phone_number"})
+    conformance.response(detail, "get", found, 200)
+
+    conformance.response(contacts, "get", client.get(contacts, {"limit": 501}), 400)
+    conformance.response(contacts, "post", client.post(contacts, body, format="json"), 409)
+    conformance.response(detail, "get", client.get(f"{contacts}/x", {"identifierType": "name"}), 400)
+    conformance.response(detail, "delete", client.delete(f"{contacts}/{created['id']}"), 204)
+    conformance.response(detail, "delete", client.delete(f"{contacts}/{created['id']}"), 404)
+    conformance.response(contacts, "get", CommittingAPIClient().get(contacts), 401)
+    assert successes(conformance, "contactship_") == {
+        "contactship_contact_create", "contactship_contact_update", "contactship_contacts_list",
+        "contactship_contact_retrieve", "contactship_contact_delete",
+    }  # fmt: skip
+
+
+def test_awal_answers_match_the_schema(conformance, api_client, organization):
+    client = Awal.authenticate(api_client, organization)
+    contacts, detail = "/awal/contacts", "/awal/contacts/{contact_id}"
+    form = {k: v for k, v in Awal.fixture("create_contact_request.json")["form"].items() if k != "contact_group_id"}
+    conformance.request(contacts, "post", form, "multipart/form-data")
+    created = conformance.response(contacts, "post", client.create(form), 201)["data"]
+    conformance.response(contacts, "get", client.get("/contacts", "search=Ahmed&per_page=5"), 200)
+    conformance.response(detail, "get", client.get(f"/contacts/{created['id']}"), 200)
+    update = {"is_favorite": "0", "email": "ahmed.m@example.com"}
+    conformance.request(detail, "patch", update, "multipart/form-data")
+    conformance.response(detail, "patch", client.patch(created["id"], update), 200)
+
+    conformance.response(contacts, "get", client.get("/contacts", headers={"X-Timestamp": None}), 400)
+    conformance.response(contacts, "post", client.create({**form, "phone": "+96650000000"}), 400)
+    # Another timestamp: the same signed create again would be a replay (401), not a conflict.
+    again = client.create(form, timestamp=str(int(time.time()) - 5))
+    conformance.response(contacts, "post", again, 409)
+    conformance.response(contacts, "post", client.create({"name": "Sara", "phone": "966501234599", "email": "x"}), 422)
+    conformance.response(contacts, "get", client.get("/contacts", "phone_number_id=999"), 404)
+    conformance.response(contacts, "get", client.get("/contacts", timestamp="1"), 401)
+    conformance.response(contacts, "get", client.get("/contacts", headers={"Accept": "text/html"}), 406)
+    json_body = client.request(
+        "POST", "/contacts", query="phone_number_id=123456", body=b"{}", content_type="application/json"
+    )
+    conformance.response(contacts, "post", json_body, 415)
+    conformance.response(detail, "delete", client.delete(f"/contacts/{created['id']}"), 200)
+    conformance.response(detail, "get", client.get(f"/contacts/{created['id']}"), 404)
+    assert successes(conformance, "awal_") == {
+        "awal_contact_create", "awal_contacts_list", "awal_contact_retrieve", "awal_contact_update",
+        "awal_contact_delete",
+    }  # fmt: skip
+
+
+def test_sfmc_answers_match_the_schema(conformance, api_client, organization):
+    from contacts.services import credentials
+
+    credentials.create_oauth_client(organization=organization, name="SFMC", client_id="sfmc", secret="s")
+    token_body = {**Sfmc.fixture("token_request.json"), "client_id": "sfmc", "client_secret": "s"}
+    conformance.request("/sfmc/v2/token", "post", token_body)
+    token = conformance.response(
+        "/sfmc/v2/token", "post", api_client.post("/sfmc/v2/token", token_body, format="json"), 200
+    )
+    wrong = {**token_body, "client_secret": "wrong"}
+    conformance.response("/sfmc/v2/token", "post", api_client.post("/sfmc/v2/token", wrong, format="json"), 401)
+    bad_grant = {**token_body, "grant_type": "password"}
+    conformance.response("/sfmc/v2/token", "post", api_client.post("/sfmc/v2/token", bad_grant, format="json"), 400)
+    client = CommittingAPIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token['access_token']}")
+
+    contacts = "/sfmc/contacts/v1/contacts"
+    body = Sfmc.fixture("create_contact_request.json")
+    conformance.request(contacts, "post", body)
+    conformance.response(contacts, "post", client.post(contacts, body, format="json"), 200)
+    conformance.request(contacts, "patch", body)
+    conformance.response(contacts, "patch", client.patch(contacts, body, format="json"), 200)
+    unknown = {**body, "contactKey": "nobody@example.com"}
+    conformance.response(contacts, "patch", client.patch(contacts, unknown, format="json"), 200)  # FAIL, with 200
+    no_locale = {"contactKey": "x", "attributeSets": [{"name": "MobileConnect Demographics", "values": [
+        {"name": "Mobile Number", "value": "317-555-0123"}]}]}  # fmt: skip
+    conformance.request(contacts, "post", no_locale)
+    conformance.response(contacts, "post", client.post(contacts, no_locale, format="json"), 400)
+    conformance.response(contacts, "post", client.post(contacts, "{", content_type="application/json"), 400)
+
+    search = "/sfmc/contacts/v1/addresses/email/search"
+    conformance.request(search, "post", Sfmc.fixture("email_search_request.json"))
+    found = client.post(search, Sfmc.fixture("email_search_request.json"), format="json")
+    assert conformance.response(search, "post", found, 200)["channelAddressResponseEntities"][0]["contactKeyDetails"]
+    definitions = "/sfmc/contacts/v1/attributeSetDefinitions"
+    conformance.response(definitions, "get", client.get(definitions, {"$pageSize": 3}), 200)
+    conformance.response(definitions, "get", client.get(definitions, {"$pageSize": 0}), 400)
+
+    delete = "/sfmc/contacts/v1/contacts/actions/delete"
+    keys = {"values": ["acruz@example.com", "nobody@example.com"], "DeleteOperationType": "ContactAndAttributes"}
+    conformance.request(delete, "post", keys)
+    conformance.response(delete, "post", client.post(f"{delete}?type=keys", keys, format="json"), 200)
+    conformance.response(delete, "post", client.post(delete, keys, format="json"), 400)
+    conformance.response(delete, "post", client.post(f"{delete}?type=keys", "x", content_type="text/plain"), 415)
+    conformance.response(definitions, "get", CommittingAPIClient().get(definitions), 401)
+    assert successes(conformance, "sfmc_") == {
+        "sfmc_token", "sfmc_contact_create", "sfmc_contact_update", "sfmc_email_search",
+        "sfmc_attribute_set_definitions", "sfmc_contacts_delete",
+    }  # fmt: skip

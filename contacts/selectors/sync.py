@@ -5,7 +5,7 @@ A write's `updated_at` is the app host's clock when the write was made (`auto_no
 not the time its transaction commits, so "now" is no watermark: a transaction still open can commit a time the
 sync has already passed. What bounds every such write is the start of the oldest transaction still open.
 
-On PostgreSQL, W = min(now, start of the oldest transaction open in this database) − allowance, read from
+On PostgreSQL, W = min(now, start of the oldest transaction open in this database) - allowance, read from
 `pg_stat_activity` on the database clock. A write made in a transaction open now was timestamped no earlier than
 its transaction began, give or take the allowance (how far an app host's clock may run behind the database's, plus
 the moment between taking the timestamp and the first statement of its transaction reaching the server: with

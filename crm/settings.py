@@ -64,10 +64,12 @@ INSTALLED_APPS = [
     "phonenumber_field",
     "contacts",
     "events",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "events.middleware.EventContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -261,3 +263,26 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = not CELERY_RESULT_BACKEND
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# --- Change history (events/, docs/operations.md "Change history") -------------------------------------------
+# `manage.py purge_events` deletes events older than this many days (the webhooks' outbox included).
+try:
+    EVENT_RETENTION_DAYS = int(os.environ.get("EVENT_RETENTION_DAYS", "365"))
+except ValueError:
+    raise ImproperlyConfigured("EVENT_RETENTION_DAYS must be a whole number of days") from None
+if EVENT_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("EVENT_RETENTION_DAYS must be at least 1")
+
+# --- Webhooks (webhooks/, docs/webhooks.md) ---------------------------------------------------------------------
+# Deliveries go to public addresses only; True allows loopback and private networks (a receiver on this machine).
+WEBHOOK_ALLOW_PRIVATE_NETWORKS = env_bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", False)
+WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "15"))
+# Seconds before each attempt after the first fails: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (8 attempts in all).
+WEBHOOK_RETRY_SCHEDULE = [
+    int(value) for value in env_list("WEBHOOK_RETRY_SCHEDULE", "5,300,1800,7200,18000,36000,36000")
+]
+WEBHOOK_DISABLE_AFTER_DAYS = float(os.environ.get("WEBHOOK_DISABLE_AFTER_DAYS", "5"))
+# Without a broker, a thread of the web process delivers; off, only `manage.py deliver_webhooks` does.
+WEBHOOK_DELIVERY_THREAD = env_bool("WEBHOOK_DELIVERY_THREAD", True)
+WEBHOOK_POLL_SECONDS = float(os.environ.get("WEBHOOK_POLL_SECONDS", "1"))
+# --- end of webhooks --------------------------------------------------------------------------------------------

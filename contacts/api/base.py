@@ -22,6 +22,8 @@ from contacts.api.storable_text import require_short_query, require_storable
 from contacts.api.throttling import CredentialRateThrottle
 from contacts.errors import PermissionDenied
 from contacts.services.uncommitted_files import removing_uncommitted_files
+from events.context import set_surface
+from events.models import Surface
 
 
 class HasRequiredScope(BasePermission):
@@ -144,6 +146,8 @@ class DialectAPIView(APIView):
         if limit is not None and length > limit:
             raise RequestDataTooBig("The request body is too large")
         super().initial(request, *args, **kwargs)
+        dialect = self.dialect()
+        set_surface(dialect.name if dialect else Surface.NATIVE)
         # The body is checked as it is parsed (GuardedParser); path and query are checked here.
         require_storable(kwargs)
         require_storable(request.query_params)

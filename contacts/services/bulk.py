@@ -15,6 +15,7 @@ from contacts.models import Contact, Team
 from contacts.services.changes import ChangeKind, record_change
 from contacts.services.contacts import lock_contact_ids
 from contacts.services.tagging import add_tag, add_to_group, remove_tag
+from events.builders import bulk_update_events
 
 __all__ = ["add_tag", "add_to_group", "assign_contacts", "remove_tag", "set_favorite"]
 
@@ -54,6 +55,7 @@ def _update(contacts: list[Contact], kind: ChangeKind, changes: dict[str, Any], 
     count = 0
     for organization_id in sorted({contact.organization_id for contact in contacts}):
         ids = lock_contact_ids(organization_id, (c.pk for c in contacts if c.organization_id == organization_id))
+        events = bulk_update_events(ids, changes)
         count += Contact.objects.filter(pk__in=ids).update(**changes)
-        record_change(kind, organization_id=organization_id, contact_ids=ids, actor=actor)
+        record_change(kind, organization_id=organization_id, contact_ids=ids, actor=actor, events=events)
     return count

@@ -29,6 +29,9 @@ from contacts.services.contact_values import (
     remember_links,
 )
 from contacts.services.phones import normalize_phone
+from events import builders
+from events.models import EventType
+from events.services import PendingEvent, scrub_contact
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +75,13 @@ def create_contact(
                 link(contact, relation, targets)
             remember_links(contact, links)
             write_channel_identities(contact, channel_identities or {}, replace=False)
-            record_change(ChangeKind.CREATED, organization_id=organization.pk, contact_ids=[contact.pk], actor=actor)
+            record_change(
+                ChangeKind.CREATED,
+                organization_id=organization.pk,
+                contact_ids=[contact.pk],
+                actor=actor,
+                events=[builders.created_event(contact, links)],
+            )
     except IntegrityError as exc:
         discard_avatar(contact)
         raise _conflict(exc) from exc
@@ -112,6 +121,7 @@ def update_contact(
             locked.organization = contact.organization
             # The file to remove is the one the locked row names: the caller's copy may be stale.
             old_avatar = locked.avatar.name if locked.avatar else ""
+            before = builders.before_update(locked, changes)
             links = apply_fields(
                 locked,
                 changes,
@@ -131,7 +141,11 @@ def update_contact(
             if old_avatar and locked.avatar.name != old_avatar:
                 delete_file_on_commit(locked.avatar.storage, old_avatar)
             record_change(
-                ChangeKind.UPDATED, organization_id=locked.organization_id, contact_ids=[locked.pk], actor=actor
+                ChangeKind.UPDATED,
+                organization_id=locked.organization_id,
+                contact_ids=[locked.pk],
+                actor=actor,
+                events=builders.updated_events(before, locked, links),
             )
     except IntegrityError as exc:
         if new_avatar:
@@ -195,14 +209,22 @@ def _match(organization: Organization, field: str, value: Any) -> Contact | None
 
 def delete_contact(contact: Contact, *, actor: Any = None) -> None:
     """Delete `contact` and its links; its avatar file goes once the deletion is committed.
-    Raises NotFound when a concurrent request deleted it first."""
+    Raises NotFound when a concurrent request deleted it first. Its history keeps a `contact.deleted` tombstone
+    without values, and its earlier events lose their personal values."""
     with transaction.atomic():
         locked = lock_contact(contact)
         contact_id, avatar_name = locked.pk, locked.avatar.name if locked.avatar else ""
         locked.delete()
         if avatar_name:
             delete_file_on_commit(locked.avatar.storage, avatar_name)
-        record_change(ChangeKind.DELETED, organization_id=locked.organization_id, contact_ids=[contact_id], actor=actor)
+        scrub_contact(locked.organization_id, locked.uuid)
+        record_change(
+            ChangeKind.DELETED,
+            organization_id=locked.organization_id,
+            contact_ids=[contact_id],
+            actor=actor,
+            events=[PendingEvent(locked.uuid, EventType.DELETED)],
+        )
 
 
 def lock_contact(contact: Contact) -> Contact:

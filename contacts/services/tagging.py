@@ -13,13 +13,18 @@ from contacts.models import Contact, ContactGroup, Tag
 from contacts.services.changes import ChangeKind, record_change
 from contacts.services.contacts import lock_contact_ids
 from contacts.services.dashboard import invalidate_dashboard
+from events.builders import link_events
+from events.models import EventType
 
 
 def add_tag(contacts: Iterable[Contact], tag: Tag, *, actor: Any = None) -> int:
     """Tag every contact in `contacts` of the tag's organization; returns how many were newly tagged."""
     with transaction.atomic():
         ids = _link(Contact.tags.through, "tag_id", _locked_ids(contacts, tag.organization_id), tag.pk)
-        record_change(ChangeKind.TAGGED, organization_id=tag.organization_id, contact_ids=ids, actor=actor)
+        events = link_events(Contact.tags.through, "tag_id", ids, tag.name, added=True, event_type=EventType.TAGGED)
+        record_change(
+            ChangeKind.TAGGED, organization_id=tag.organization_id, contact_ids=ids, actor=actor, events=events
+        )
     # bulk_create sends no m2m_changed signal, so the dashboard's top tags are refreshed here.
     invalidate_dashboard(tag.organization_id)
     return len(ids)
@@ -31,7 +36,10 @@ def remove_tag(contacts: Iterable[Contact], tag: Tag, *, actor: Any = None) -> i
         links = Contact.tags.through.objects.filter(tag=tag, contact_id__in=_locked_ids(contacts, tag.organization_id))
         ids = sorted(links.values_list("contact_id", flat=True))
         links.filter(contact_id__in=ids).delete()
-        record_change(ChangeKind.UNTAGGED, organization_id=tag.organization_id, contact_ids=ids, actor=actor)
+        events = link_events(Contact.tags.through, "tag_id", ids, tag.name, added=False, event_type=EventType.UNTAGGED)
+        record_change(
+            ChangeKind.UNTAGGED, organization_id=tag.organization_id, contact_ids=ids, actor=actor, events=events
+        )
     invalidate_dashboard(tag.organization_id)
     return len(ids)
 
@@ -41,7 +49,12 @@ def add_to_group(contacts: Iterable[Contact], group: ContactGroup, *, actor: Any
     with transaction.atomic():
         locked = _locked_ids(contacts, group.organization_id)
         ids = _link(Contact.groups.through, "contactgroup_id", locked, group.pk)
-        record_change(ChangeKind.GROUPED, organization_id=group.organization_id, contact_ids=ids, actor=actor)
+        events = link_events(
+            Contact.groups.through, "contactgroup_id", ids, group.name, added=True, event_type=EventType.GROUPED
+        )
+        record_change(
+            ChangeKind.GROUPED, organization_id=group.organization_id, contact_ids=ids, actor=actor, events=events
+        )
     return len(ids)
 
 

@@ -48,6 +48,11 @@ class CleanedRow:
     contact_id: int | None = None
     tag_ids: list[int] = field(default_factory=list)
     group_ids: list[int] = field(default_factory=list)
+    # For the change history of an update: the values the row changed as they were, and the links it had.
+    before: dict[str, Any] | None = None
+    custom_before: dict[str, Any] | None = None
+    tag_ids_before: list[int] = field(default_factory=list)
+    group_ids_before: list[int] = field(default_factory=list)
 
 
 Rejection = tuple[int, list[str], str | None, str]

@@ -19,6 +19,8 @@ from contacts.services.imports.reading import CsvSource, open_csv
 from contacts.services.imports.report import ErrorReport
 from contacts.services.imports.row_process import batches_from
 from contacts.services.imports.writer import BatchWriter
+from events.context import event_context, surface_is_set
+from events.models import Surface
 
 
 class ContactImporter:
@@ -98,14 +100,18 @@ def import_contacts(
     actor: Any = None,
 ) -> ImportResult:
     """Import the CSV file `binary` into `organization`; rejected rows go to `error_report` (a text stream).
-    Every batch written is reported through `record_change` with `actor` (see writer.py).
+    Every batch written is reported through `record_change` with `actor` (see writer.py); its events name the
+    `import` surface unless the caller named one (a management command is `command`).
 
     Raises `ValidationFailed` before writing anything when the file or the mapping cannot be used.
     """
     options = options or ImportOptions()
     source = open_csv(binary, encoding=options.encoding, delimiter=options.delimiter)
     importer = ContactImporter(organization, source, options, error_report=error_report, progress=progress, actor=actor)
-    return importer.run()
+    if surface_is_set():  # a command or a job named it
+        return importer.run()
+    with event_context(surface=Surface.IMPORT):
+        return importer.run()
 
 
 def preview(

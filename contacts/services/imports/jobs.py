@@ -25,6 +25,8 @@ from contacts.services.imports.importer import import_contacts
 from contacts.services.imports.mapping import resolve_mapping
 from contacts.services.imports.options import ImportOptions, ImportResult, summarize
 from contacts.services.imports.reading import open_csv
+from events.context import event_context
+from events.models import Surface
 
 # One logger for the whole importer, so its lines keep the name they are filtered on.
 logger = logging.getLogger(__package__)
@@ -121,7 +123,7 @@ def run_import_job(job_id: int) -> ImportJob:
     )
     with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as report:
         try:
-            with job.file.open("rb") as binary:
+            with job.file.open("rb") as binary, event_context(surface=Surface.IMPORT):
                 result = import_contacts(
                     job.organization, binary, options, error_report=report, progress=progress, actor=job.created_by
                 )

@@ -25,6 +25,7 @@ from contacts.services import pg_copy
 from contacts.services.changes import ChangeKind, record_change
 from contacts.services.contact_fields import UNIQUE_FIELDS
 from contacts.services.imports.cleaning import CleanedRow
+from contacts.services.imports.events import ImportEvents
 from contacts.services.imports.matching import BatchMatcher, BatchStep
 
 # One logger for the whole importer, so its lines keep the name they are filtered on.
@@ -46,6 +47,7 @@ class BatchWriter(BatchStep):
         # PostgreSQL takes new rows by COPY, several times faster than INSERT for a batch.
         self.use_copy = connection.vendor == "postgresql"
         self.copy_defaults: dict[str, Any] | None = None
+        self.events = ImportEvents()
         self.id_sequence: str | None = None
 
     def write(self, batch: list[CleanedRow]) -> None:
@@ -58,13 +60,19 @@ class BatchWriter(BatchStep):
                 # down as it went.
                 with connection.cursor() as cursor:
                     cursor.execute("SET LOCAL enable_seqscan = off")
-            written = self._write_checked_batch(batch)
+            created, changed = self._write_checked_batch(batch)
+            events = self.events.created(created) + self.events.updated(changed)
+            written = [row.contact_id for row in created] + [row.contact.pk for row in changed]
             record_change(
-                ChangeKind.IMPORTED, organization_id=self.organization.pk, contact_ids=sorted(written), actor=self.actor
+                ChangeKind.IMPORTED,
+                organization_id=self.organization.pk,
+                contact_ids=sorted(written),
+                actor=self.actor,
+                events=events,
             )
 
-    def _write_checked_batch(self, batch: list[CleanedRow]) -> list[int]:
-        """Write the batch; returns the ids of the contacts created or changed."""
+    def _write_checked_batch(self, batch: list[CleanedRow]) -> tuple[list[CleanedRow], list[CleanedRow]]:
+        """Write the batch; returns the rows that created a contact and those that changed one."""
         batch = self.matcher.match(batch)
         creates = [row for row in batch if row.contact is None]
         updates = [row for row in batch if row.contact is not None]
@@ -73,7 +81,7 @@ class BatchWriter(BatchStep):
             self.result.created += len(creates)
             self.result.updated += len(changed)
             self.result.unchanged += len(updates) - len(changed)
-            return []
+            return [], []
         try:
             with transaction.atomic():
                 self._save(creates, changed)
@@ -84,12 +92,12 @@ class BatchWriter(BatchStep):
             changed_rows = {id(row) for row in changed}
             for row in creates:
                 row.contact = None
-            saved = (self._save_one(row, id(row) in changed_rows) for row in batch)
-            return [pk for pk in saved if pk is not None]
+            saved = [row for row in batch if self._save_one(row, id(row) in changed_rows) is not None]
+            return [row for row in saved if row.contact is None], [row for row in saved if row.contact is not None]
         self.result.created += len(creates)
         self.result.updated += len(changed)
         self.result.unchanged += len(updates) - len(changed)
-        return [row.contact_id for row in creates] + [row.contact.pk for row in changed]
+        return creates, changed
 
     def _apply_updates(self, rows: list[CleanedRow]) -> list[CleanedRow]:
         """Apply each row to its contact in memory; return the rows that change something."""
@@ -104,14 +112,19 @@ class BatchWriter(BatchStep):
         for row in rows:
             contact = row.contact
             dirty = False
+            before: dict[str, Any] = {}
             for name, value in row.values.items():
                 current = contact.phone_e164 if name == "phone" else getattr(contact, name)
                 if current != value:
+                    before[name] = current
                     setattr(contact, name, value)
                     dirty = True
+            row.before = {name: value for name, value in before.items() if name != "phone_valid"}
             if row.custom:
                 merged = {**contact.custom_fields, **row.custom}
                 if merged != contact.custom_fields:
+                    stored = contact.custom_fields
+                    row.custom_before = {k: stored.get(k) for k, v in row.custom.items() if stored.get(k) != v}
                     order = [key for key in contact.custom_field_order if key in merged]
                     order += [key for key in merged if key not in order]
                     contact.custom_fields, contact.custom_field_order = merged, order
@@ -119,6 +132,8 @@ class BatchWriter(BatchStep):
             # Tags and groups are added, never removed: an import does not take away what it does not mention.
             row.tag_ids = [pk for pk in row.tag_ids if pk not in tag_links.get(contact.pk, ())]
             row.group_ids = [pk for pk in row.group_ids if pk not in group_links.get(contact.pk, ())]
+            row.tag_ids_before = sorted(tag_links.get(contact.pk, ())) if row.tag_ids else []
+            row.group_ids_before = sorted(group_links.get(contact.pk, ())) if row.group_ids else []
             if dirty or row.tag_ids or row.group_ids:
                 changed.append(row)
         return changed
@@ -206,7 +221,10 @@ class BatchWriter(BatchStep):
         return ids
 
     def _new_contact(self, row: CleanedRow) -> Contact:
-        contact = Contact(organization=self.organization, **{"source": ContactSource.IMPORT, **row.values})
+        # The row's uuid, as the COPY path writes it: the batch's events name the contact by it.
+        contact = Contact(
+            organization=self.organization, uuid=row.uuid, **{"source": ContactSource.IMPORT, **row.values}
+        )
         contact.alias = contact.alias or None
         contact.contact_key = contact.contact_key or None
         if row.custom:

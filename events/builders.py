@@ -1,0 +1,97 @@
+"""The events of the services' writes, built from what the service already holds (the locked row, the links it
+wrote), so that a write costs no query per contact for its history."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from contacts.models import Contact
+from events.models import EventType
+from events.services import PendingEvent
+from events.values import REFERENCES, created, diff, load_references, render_reference, render_references, snapshot
+
+_AVATAR_FIELDS = frozenset({"avatar", "avatar_url"})
+
+
+def _names(links: Mapping[str, list[Any]], relation: str) -> list[str] | None:
+    return [target.name for target in links[relation]] if relation in links else None
+
+
+def before_update(contact: Contact, changing: Iterable[str]) -> dict[str, Any]:
+    """The locked row's values before a write of the fields `changing`; reads the current tags or groups (a
+    query each) only when the write replaces them."""
+    changing = set(changing)
+    tags = list(contact.tags.values_list("name", flat=True)) if "tags" in changing else None
+    groups = list(contact.groups.values_list("name", flat=True)) if "groups" in changing else None
+    return snapshot(contact, tags=tags, groups=groups)
+
+
+def created_event(contact: Contact, links: Mapping[str, list[Any]]) -> PendingEvent:
+    after = snapshot(contact, tags=_names(links, "tags") or [], groups=_names(links, "groups") or [])
+    changes = created(after)
+    render_references(changes, contact)
+    return PendingEvent(contact.uuid, EventType.CREATED, changes)
+
+
+def updated_events(before: Mapping[str, Any], contact: Contact, links: Mapping[str, list[Any]]) -> list[PendingEvent]:
+    """The update's event, or none when it changed nothing. An update of the avatar alone is `avatar_changed`."""
+    after = snapshot(contact, tags=_names(links, "tags"), groups=_names(links, "groups"))
+    changes = diff(before, after)
+    if not changes:
+        return []
+    render_references(changes, contact)
+    kind = EventType.AVATAR_CHANGED if set(changes) <= _AVATAR_FIELDS else EventType.UPDATED
+    return [PendingEvent(contact.uuid, kind, changes)]
+
+
+def link_events(
+    through: type, target: str, contact_ids: Sequence[int], name: str, *, added: bool, event_type: str
+) -> list[PendingEvent]:
+    """Events of linking (`added`) or unlinking the tag or group `name` to the contacts `contact_ids`, with each
+    contact's names before and after. Two queries for the whole write: the uuids and the current links."""
+    if not contact_ids:
+        return []
+    relation = "tags" if target == "tag_id" else "groups"
+    name_path = "tag__name" if target == "tag_id" else "contactgroup__name"
+    current: dict[int, list[str]] = {pk: [] for pk in contact_ids}
+    for contact_id, linked in through.objects.filter(contact_id__in=list(contact_ids)).values_list(
+        "contact_id", name_path
+    ):
+        current[contact_id].append(linked)
+    uuids = dict(Contact.objects.filter(pk__in=list(contact_ids)).values_list("pk", "uuid"))
+    events = []
+    for pk in contact_ids:
+        names = current[pk]
+        # Read after the write: a link just added is among the names, one just removed is not.
+        after = sorted(names)
+        before = sorted(n for n in names if n != name) if added else sorted([*names, name])
+        events.append(PendingEvent(uuids[pk], event_type, {relation: {"before": before, "after": after}}))
+    return events
+
+
+def bulk_update_events(contact_ids: Sequence[int], values: Mapping[str, Any]) -> list[PendingEvent]:
+    """Events of setting the same `values` ({field: value}, references as objects) on many contacts (the admin's
+    bulk actions); call it before the update. One query for the rows, one per reference field that changes."""
+    names = list(values)
+    columns = [f"{name}_id" if name in REFERENCES else name for name in names]
+    rows = list(Contact.objects.filter(pk__in=list(contact_ids)).order_by("pk").values_list("uuid", *columns))
+    new = {name: values[name].pk if name in REFERENCES and values[name] is not None else values[name] for name in names}
+    old_refs: dict[str, dict[int, Any]] = {}
+    for index, name in enumerate(names):
+        if name in REFERENCES:
+            stale = {row[index + 1] for row in rows if row[index + 1] not in (None, new[name])}
+            old_refs[name] = {pk: render_reference(name, obj) for pk, obj in load_references(name, stale).items()}
+    events = []
+    for contact_uuid, *current in rows:
+        changes = {}
+        for name, old in zip(names, current, strict=True):
+            if old == new[name]:
+                continue
+            if name in REFERENCES:
+                changes[name] = {"before": old_refs[name].get(old), "after": render_reference(name, values[name])}
+            else:
+                changes[name] = {"before": old, "after": values[name]}
+        if changes:
+            events.append(PendingEvent(contact_uuid, EventType.UPDATED, changes))
+    return events

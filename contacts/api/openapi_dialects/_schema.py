@@ -123,6 +123,32 @@ def finish(result: dict[str, Any]) -> dict[str, Any]:
             if not isinstance(operation, dict) or operation.get("operationId") not in OPERATIONS:
                 continue
             operation["responses"] = dict(sorted(operation["responses"].items()))
+            _add_headers(operation)
             if operation["operationId"] in REQUIRED_BODIES:
                 operation["requestBody"]["required"] = True
     return result
+
+
+_RETRY_AFTER = {"schema": INTEGER, "required": True, "description": "Seconds until the next request may succeed."}
+_CHALLENGE = {"schema": STRING, "required": True, "description": "Why the credentials were refused."}
+# Awal sends these on every answer (docs/dialects/awal.md, "Errors" and "Rate limits").
+_AWAL_HEADERS = {
+    "X-Request-ID": {"schema": STRING, "required": True, "description": "An error body's `request_id`."},
+    "X-RateLimit-Limit": {"schema": INTEGER, "required": True},
+    "X-RateLimit-Remaining": {"schema": INTEGER, "required": True, "description": "After this request."},
+    "X-RateLimit-Reset": {"schema": INTEGER, "required": True, "description": "Unix time the budget is back."},
+}
+
+
+def _add_headers(operation: dict[str, Any]) -> None:
+    for status, response in operation["responses"].items():
+        headers = response.setdefault("headers", {})
+        if status == "429":
+            headers["Retry-After"] = _RETRY_AFTER
+        # The token endpoint challenges only a client that used Basic.
+        if status == "401" and operation["operationId"] != "sfmc_token":
+            headers["WWW-Authenticate"] = _CHALLENGE
+        if operation["operationId"].startswith("awal_"):
+            headers.update(_AWAL_HEADERS)
+        if not headers:
+            del response["headers"]

@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import JSONField, QuerySet
+from django.db.models.base import ModelState
 from django.utils import timezone
+from phonenumber_field.phonenumber import PhoneNumber
 
 from contacts.models import Contact, ContactGroup, Organization, Tag
 from contacts.services import pg_copy
@@ -27,6 +29,8 @@ if TYPE_CHECKING:
 
 _RELATIONS = {"tags": (Tag, "tag_id"), "groups": (ContactGroup, "contactgroup_id")}
 _FOREIGN_KEYS = ("branch", "team", "assigned_user")
+_FIELDS = {f.name: f for f in Contact._meta.concrete_fields}
+_QUERIES = {model: QuerySet(model=model).query for model, _ in _RELATIONS.values()}
 # PostgreSQL's code for a deadlock: two batches inserting the same unique values in crossing orders.
 _DEADLOCK = "40P01"
 
@@ -57,11 +61,11 @@ def write_prepared(organization: Organization, ready: list[Prepared], *, rank: d
 def _write_all(organization: Organization, ready: list[Prepared], now: datetime) -> None:
     creates = [p for p in ready if p.outcome.created]
     updates = [p for p in ready if not p.outcome.created]
-    for prepared in creates:
-        prepared.contact = _new_contact(organization, prepared, now)
     if creates and connection.vendor == "postgresql":
         _copy_contacts(organization, creates, now)
     elif creates:
+        for prepared in creates:
+            prepared.contact = _new_contact(organization, prepared, now)
         Contact.objects.bulk_create([p.contact for p in creates])
     if updates:
         for prepared in updates:
@@ -101,42 +105,72 @@ def _apply(prepared: Prepared, now: datetime) -> None:
 
 
 def _copy_contacts(organization: Organization, creates: list[Prepared], now: datetime) -> None:
-    """COPY the new contacts, from a blank contact's stored values and each item's cleaned ones."""
+    """COPY the new contacts, from a blank contact's stored values and each item's cleaned ones, and make their
+    contacts as loaded from the rows (`Contact.__init__` and its phone field would parse each phone again)."""
     blank = Contact(organization=organization)
     fields = [f for f in Contact._meta.concrete_fields if not f.primary_key]
-    defaults = {f.name: _stored(f, getattr(blank, f.name if f.is_relation else f.attname)) for f in fields}
+    template = [None, *(_stored(f, getattr(blank, f.name if f.is_relation else f.attname)) for f in fields)]
+    position = {f.name: index for index, f in enumerate(fields, start=1)}
+    loaded = {f.attname: getattr(blank, f.attname) for f in fields if not isinstance(f, JSONField)}
+    loaded["avatar"] = blank.__dict__["avatar"]
     table = Contact._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [table, "id"])
         sequence = cursor.fetchone()[0]
-        cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [sequence, len(creates)])
-        ids = [pk for (pk,) in cursor.fetchall()]
+        cursor.execute(
+            "SELECT nextval(%s::regclass), gen_random_uuid() FROM generate_series(1, %s)", [sequence, len(creates)]
+        )
+        keys = cursor.fetchall()
+    stamps = (position["uuid"], position["created_at"], position["updated_at"])
     records = []
-    for pk, prepared in zip(ids, creates, strict=True):
-        contact = prepared.contact
-        contact.pk = pk
-        contact._state.adding, contact._state.db = False, connection.alias
-        given = {name: _stored(Contact._meta.get_field(name), value) for name, value in prepared.values.items()}
-        record = {**defaults, **given, "uuid": contact.uuid, "created_at": now, "updated_at": now}
-        records.append([pk, *record.values()])
+    for (pk, uuid), prepared in zip(keys, creates, strict=True):
+        prepared.contact = _loaded(organization, loaded, pk, uuid, prepared.values, now)
+        record = template.copy()
+        record[0] = pk
+        for index, value in zip(stamps, (uuid, now, now), strict=True):
+            record[index] = value
+        for name, value in prepared.values.items():
+            record[position[name]] = _stored(_FIELDS[name], value)
+        records.append(record)
     # Rows holding the same unique values go in the same order in every batch: two batches inserting the same
     # new phones wait for one another instead of deadlocking.
-    names = list(defaults)
-    positions = [1 + names.index(name) for name in ("phone", "alias", "contact_key")]
-    records.sort(key=lambda record: tuple(record[i] or "" for i in positions))
-    columns = ["id", *(f.column for f in fields)]
-    pg_copy.copy_rows_in(table, columns, records)
+    unique = [position[name] for name in ("phone", "alias", "contact_key")]
+    records.sort(key=lambda record: tuple(record[i] or "" for i in unique))
+    pg_copy.copy_rows_in(table, ["id", *(f.column for f in fields)], records)
+
+
+def _loaded(
+    organization: Organization, blank: dict[str, Any], pk: int, uuid: Any, values: dict[str, Any], now: datetime
+) -> Contact:
+    """A contact as `Model.from_db` would make it from the row just written, as unpickling makes one: its fields
+    set directly, its references (given or none) loaded."""
+    contact = Contact.__new__(Contact)
+    fields = contact.__dict__
+    fields.update(blank, id=pk, uuid=uuid, created_at=now, updated_at=now)
+    fields.update(custom_fields={}, custom_field_order=[], attributes={})
+    state = contact._state = ModelState()
+    state.adding, state.db = False, connection.alias
+    state.fields_cache = {"organization": organization, "branch": None, "team": None, "assigned_user": None}
+    for name, value in values.items():
+        if name in _FOREIGN_KEYS:
+            fields[_FIELDS[name].attname] = value.pk if value is not None else None
+            state.fields_cache[name] = value
+        elif name == "phone":
+            fields["phone"] = PhoneNumber.from_string(value) if value else None
+        else:
+            fields[name] = value
+    return contact
 
 
 def _stored(model_field: Any, value: Any) -> Any:
-    """A cleaned value as COPY writes it: a reference as its id, JSON as text, the rest (phone included: it is
-    already E.164 text) as it is."""
+    """A cleaned value as COPY writes it: a reference as its id, JSON as text; text (the phone included: it is
+    E.164 text already) and flags as they are."""
     if model_field.is_relation:
         return value.pk if value is not None else None
     if isinstance(model_field, JSONField):
         return json.dumps(value)
-    if model_field.name == "phone":
-        return value.as_e164 if hasattr(value, "as_e164") else value
+    if value is None or isinstance(value, str | bool):
+        return value
     return model_field.get_db_prep_save(value, connection)
 
 
@@ -165,7 +199,8 @@ def _remember(prepared: Prepared, rank: dict[Any, int]) -> None:
     cache = contact.__dict__.setdefault("_prefetched_objects_cache", {})
     for relation, (model, _) in _RELATIONS.items():
         if relation in prepared.links or prepared.outcome.created:
-            queryset = QuerySet(model=model)
+            # One query object shared: a queryset copies its query before changing it.
+            queryset = QuerySet(model=model, query=_QUERIES[model])
             queryset._result_cache = sorted(prepared.links.get(relation, []), key=rank.__getitem__)
             queryset._prefetch_done = True
             cache[relation] = queryset

@@ -1,5 +1,6 @@
 import posixpath
 
+from csp.decorators import csp_replace, csp_update
 from django.conf import settings
 from django.contrib import admin
 from django.http import Http404, HttpRequest, HttpResponse
@@ -10,6 +11,18 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from contacts.api import registry
 from contacts.api.openapi import OfflineRedocView
 from crm import views as front
+
+# Swagger UI and Redoc are React pages that set style attributes and <style> elements as they render: their two
+# pages, and only they, allow inline styles (never inline scripts). Redoc also runs its search in a worker made
+# from a blob, and would show its maker's logo from their CDN: its page allows the one and refuses the other.
+swagger_page = csp_update({"style-src": ["'unsafe-inline'"]})
+
+
+def redoc_page(view):
+    return csp_replace({"img-src": ["'self'", "data:"]})(
+        csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["'self'", "blob:"]})(view)
+    )
+
 
 # The admin's "View site" goes to the front page.
 admin.site.site_url = "/"
@@ -24,8 +37,8 @@ urlpatterns = [
     # The OpenAPI 3.1 description of every surface, and its Swagger UI and Redoc pages (served from
     # drf-spectacular-sidecar's static files; Swagger UI's init script is a static-like response, not inline).
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
-    path("api/docs/redoc/", OfflineRedocView.as_view(url_name="schema"), name="api-docs-redoc"),
+    path("api/docs/", swagger_page(SpectacularSwaggerSplitView.as_view(url_name="schema")), name="api-docs"),
+    path("api/docs/redoc/", redoc_page(OfflineRedocView.as_view(url_name="schema")), name="api-docs-redoc"),
     # Every dialect the registry knows (contacts/api/registry.py), each with its catch-all 404; a mount also
     # accepts a doubled slash after the prefix (contacts/api/paths.py).
     *registry.mounts(),

@@ -91,7 +91,8 @@ def change_rows(changes: Any) -> list[ChangeRow]:
     if not isinstance(changes, dict):
         return []
     rows = []
-    for field, change in changes.items():
+    # By name: PostgreSQL's jsonb keeps no key order, and the page reads the same on every database.
+    for field, change in sorted(changes.items()):
         change = change if isinstance(change, dict) else {"after": change}
         rows.append(ChangeRow(str(field), readable(change.get("before")), readable(change.get("after"))))
     return rows

@@ -111,3 +111,18 @@ def test_the_stylesheet_is_a_static_file():
     with open(path, encoding="utf-8") as stylesheet:
         css = stylesheet.read()
     assert ".crm-avatar-preview {" in css and ".crm-chart {" in css
+
+
+def test_the_api_docs_pages_relax_only_styles_and_redocs_worker():
+    swagger = Client().get("/api/docs/")
+    redoc = Client().get("/api/docs/redoc/")
+
+    assert (swagger.status_code, redoc.status_code) == (200, 200)
+    assert policy_of(swagger) == {**POLICY, "style-src": ["'self'", "'unsafe-inline'"]}
+    assert policy_of(redoc) == {
+        **POLICY,
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "worker-src": ["'self'", "blob:"],
+        "img-src": ["'self'", "data:"],
+    }
+    assert [inline for inline in inline_content(redoc.content.decode()) if inline.startswith("<script")] == []

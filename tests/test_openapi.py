@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import re
 import time
+from contextlib import contextmanager
+from unittest import mock
 
 import pytest
 from django.core.management import call_command
+from django.db import OperationalError
 from django.test import Client
 from drf_spectacular.drainage import GENERATOR_STATS
 from drf_spectacular.generators import SchemaGenerator
@@ -16,6 +19,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
+from contacts.api.base import DialectAPIView
 from tests.dialects.base import Awal, Callbell, CommittingAPIClient, Contactship, Mobivate, Sfmc
 from tests.factories import TeamFactory
 from tests.test_csp import EVENT_HANDLER, INLINE_SCRIPT, JAVASCRIPT_URL, POLICY, policy_of
@@ -218,33 +222,33 @@ DIALECT_ERRORS = {
     "/sfmc/v2/": "SfmcOAuthError",
 }
 DIALECT_STATUSES = {
-    "mobivate_contacts_list": {"200", "400", "401", "403", "429", "500"},
-    "mobivate_addressbook_contact_create": {"200", "400", "401", "403", "413", "415", "429", "500"},
-    "mobivate_contact_create": {"200", "400", "401", "403", "413", "415", "429", "500"},
-    "mobivate_contact_update": {"200", "400", "401", "403", "413", "415", "429", "500"},
-    "mobivate_contact_delete": {"200", "401", "403", "404", "429", "500"},
-    "callbell_contacts_list": {"200", "400", "401", "403", "406", "429", "500"},
-    "callbell_contact_create": {"200", "400", "401", "403", "406", "409", "413", "415", "422", "429", "500"},
-    "callbell_contact_retrieve": {"200", "401", "403", "404", "406", "429", "500"},
-    "callbell_contact_update": {"200", "400", "401", "403", "404", "406", "413", "415", "422", "429", "500"},
-    "callbell_contact_delete": {"200", "401", "403", "404", "406", "429", "500"},
-    "callbell_contact_by_phone": {"200", "400", "401", "403", "404", "406", "429", "500"},
-    "contactship_contacts_list": {"200", "400", "401", "403", "429", "500"},
-    "contactship_contact_create": {"201", "400", "401", "403", "409", "413", "415", "429", "500"},
-    "contactship_contact_retrieve": {"200", "400", "401", "403", "404", "429", "500"},
-    "contactship_contact_update": {"200", "400", "401", "403", "404", "409", "413", "415", "429", "500"},
-    "contactship_contact_delete": {"204", "401", "403", "404", "429", "500"},
-    "awal_contacts_list": {"200", "400", "401", "403", "404", "406", "422", "429", "500"},
-    "awal_contact_create": {"201", "400", "401", "403", "404", "406", "409", "413", "415", "422", "429", "500"},
-    "awal_contact_retrieve": {"200", "400", "401", "403", "404", "406", "429", "500"},
-    "awal_contact_update": {"200", "400", "401", "403", "404", "406", "409", "413", "415", "422", "429", "500"},
-    "awal_contact_delete": {"200", "400", "401", "403", "404", "406", "429", "500"},
-    "sfmc_token": {"200", "400", "401", "415", "429", "500"},
-    "sfmc_contact_create": {"200", "400", "401", "403", "413", "415", "429", "500"},
-    "sfmc_contact_update": {"200", "400", "401", "403", "413", "415", "429", "500"},
-    "sfmc_contacts_delete": {"200", "400", "401", "403", "413", "415", "429", "500"},
-    "sfmc_email_search": {"200", "400", "401", "403", "413", "415", "429", "500"},
-    "sfmc_attribute_set_definitions": {"200", "400", "401", "403", "429", "500"},
+    "mobivate_contacts_list": {"200", "400", "401", "403", "429", "500", "503"},
+    "mobivate_addressbook_contact_create": {"200", "400", "401", "403", "413", "415", "429", "500", "503"},
+    "mobivate_contact_create": {"200", "400", "401", "403", "413", "415", "429", "500", "503"},
+    "mobivate_contact_update": {"200", "400", "401", "403", "413", "415", "429", "500", "503"},
+    "mobivate_contact_delete": {"200", "401", "403", "404", "429", "500", "503"},
+    "callbell_contacts_list": {"200", "400", "401", "403", "406", "429", "500", "503"},
+    "callbell_contact_create": {"200", "400", "401", "403", "406", "409", "413", "415", "422", "429", "500", "503"},
+    "callbell_contact_retrieve": {"200", "401", "403", "404", "406", "429", "500", "503"},
+    "callbell_contact_update": {"200", "400", "401", "403", "404", "406", "413", "415", "422", "429", "500", "503"},
+    "callbell_contact_delete": {"200", "401", "403", "404", "406", "429", "500", "503"},
+    "callbell_contact_by_phone": {"200", "400", "401", "403", "404", "406", "429", "500", "503"},
+    "contactship_contacts_list": {"200", "400", "401", "403", "429", "500", "503"},
+    "contactship_contact_create": {"201", "400", "401", "403", "409", "413", "415", "429", "500", "503"},
+    "contactship_contact_retrieve": {"200", "400", "401", "403", "404", "429", "500", "503"},
+    "contactship_contact_update": {"200", "400", "401", "403", "404", "409", "413", "415", "429", "500", "503"},
+    "contactship_contact_delete": {"204", "401", "403", "404", "429", "500", "503"},
+    "awal_contacts_list": {"200", "400", "401", "403", "404", "406", "422", "429", "500", "503"},
+    "awal_contact_create": {"201", "400", "401", "403", "404", "406", "409", "413", "415", "422", "429", "500", "503"},
+    "awal_contact_retrieve": {"200", "400", "401", "403", "404", "406", "429", "500", "503"},
+    "awal_contact_update": {"200", "400", "401", "403", "404", "406", "409", "413", "415", "422", "429", "500", "503"},
+    "awal_contact_delete": {"200", "400", "401", "403", "404", "406", "429", "500", "503"},
+    "sfmc_token": {"200", "400", "401", "415", "429", "500", "503"},
+    "sfmc_contact_create": {"200", "400", "401", "403", "413", "415", "429", "500", "503"},
+    "sfmc_contact_update": {"200", "400", "401", "403", "413", "415", "429", "500", "503"},
+    "sfmc_contacts_delete": {"200", "400", "401", "403", "413", "415", "429", "500", "503"},
+    "sfmc_email_search": {"200", "400", "401", "403", "413", "415", "429", "500", "503"},
+    "sfmc_attribute_set_definitions": {"200", "400", "401", "403", "429", "500", "503"},
 }
 
 
@@ -530,6 +534,27 @@ def api_client():
     return CommittingAPIClient()
 
 
+@contextmanager
+def failing(error: BaseException):
+    """Every dialect request fails with `error` once authenticated: a bug (500) or an outage (503)."""
+    real_initial = DialectAPIView.initial
+
+    def initial(self, request, *args, **kwargs):
+        real_initial(self, request, *args, **kwargs)
+        raise error
+
+    with mock.patch.object(DialectAPIView, "initial", initial):
+        yield
+
+
+def check_failures(conformance: Conformance, path: str, call) -> None:
+    """The 500 and the 503 of one operation, `call()` sending its request."""
+    with failing(RuntimeError("boom")):
+        conformance.response(path, "get", call(), 500)
+    with failing(OperationalError("server closed the connection unexpectedly")):
+        conformance.response(path, "get", call(), 503)
+
+
 def successes(conformance: Conformance, prefix: str) -> set[str]:
     """The dialect's operationIds whose success was seen."""
     return {op for op, status in conformance.seen if op.startswith(prefix) and status.startswith("2")}
@@ -556,6 +581,7 @@ def test_mobivate_answers_match_the_schema(conformance, api_client, api_key):
     conformance.response(detail, "delete", client.delete(f"{book}/4479000000001"), 404)
     conformance.response(book, "post", client.post(book, "alias=x", content_type="text/plain"), 415)
     conformance.response(book, "get", CommittingAPIClient().get(book), 401)
+    check_failures(conformance, book, lambda: client.get(book))
     assert successes(conformance, "mobivate_") == {
         "mobivate_addressbook_contact_create", "mobivate_contact_create", "mobivate_contacts_list",
         "mobivate_contact_update", "mobivate_contact_delete",
@@ -588,6 +614,7 @@ def test_callbell_answers_match_the_schema(conformance, api_client, api_key, org
     conformance.response(detail, "get", client.get(f"{contacts}/{uuid}", HTTP_ACCEPT="text/html"), 406)
     conformance.response(detail, "delete", client.delete(f"{contacts}/{uuid}"), 200)
     conformance.response(detail, "delete", client.delete(f"{contacts}/{uuid}"), 404)
+    check_failures(conformance, contacts, lambda: client.get(contacts))
     assert successes(conformance, "callbell_") == {
         "callbell_contact_create", "callbell_contact_update", "callbell_contacts_list", "callbell_contact_retrieve",
         "callbell_contact_by_phone", "callbell_contact_delete",
@@ -614,6 +641,7 @@ def test_contactship_answers_match_the_schema(conformance, api_client, api_key):
     conformance.response(detail, "delete", client.delete(f"{contacts}/{created['id']}"), 204)
     conformance.response(detail, "delete", client.delete(f"{contacts}/{created['id']}"), 404)
     conformance.response(contacts, "get", CommittingAPIClient().get(contacts), 401)
+    check_failures(conformance, contacts, lambda: client.get(contacts))
     assert successes(conformance, "contactship_") == {
         "contactship_contact_create", "contactship_contact_update", "contactship_contacts_list",
         "contactship_contact_retrieve", "contactship_contact_delete",
@@ -647,6 +675,7 @@ def test_awal_answers_match_the_schema(conformance, api_client, organization):
     conformance.response(contacts, "post", json_body, 415)
     conformance.response(detail, "delete", client.delete(f"/contacts/{created['id']}"), 200)
     conformance.response(detail, "get", client.get(f"/contacts/{created['id']}"), 404)
+    check_failures(conformance, contacts, lambda: client.get("/contacts"))
     assert successes(conformance, "awal_") == {
         "awal_contact_create", "awal_contacts_list", "awal_contact_retrieve", "awal_contact_update",
         "awal_contact_delete",
@@ -698,6 +727,7 @@ def test_sfmc_answers_match_the_schema(conformance, api_client, organization):
     conformance.response(delete, "post", client.post(delete, keys, format="json"), 400)
     conformance.response(delete, "post", client.post(f"{delete}?type=keys", "x", content_type="text/plain"), 415)
     conformance.response(definitions, "get", CommittingAPIClient().get(definitions), 401)
+    check_failures(conformance, definitions, lambda: client.get(definitions))
     assert successes(conformance, "sfmc_") == {
         "sfmc_token", "sfmc_contact_create", "sfmc_contact_update", "sfmc_email_search",
         "sfmc_attribute_set_definitions", "sfmc_contacts_delete",

@@ -143,7 +143,7 @@ _AWAL_HEADERS = {
 def _add_headers(operation: dict[str, Any]) -> None:
     for status, response in operation["responses"].items():
         headers = response.setdefault("headers", {})
-        if status == "429":
+        if status in ("429", "503"):
             headers["Retry-After"] = _RETRY_AFTER
         # The token endpoint challenges only a client that used Basic.
         if status == "401" and operation["operationId"] != "sfmc_token":

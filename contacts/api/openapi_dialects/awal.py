@@ -33,6 +33,7 @@ ERROR_CODES = {
     415: ["unsupported_media_type"],
     422: ["validation_failed"],
     500: ["internal_error"],
+    503: ["service_unavailable"],
 }
 ERROR = component(
     "AwalError",
@@ -160,6 +161,7 @@ _COMMON = {
     406: "An `Accept` header that excludes JSON.",
     429: "Over the client's read or write budget, with `Retry-After`.",
     500: "An unexpected failure.",
+    503: "The database or cache is unreachable; nothing was written (`Retry-After`).",
 }
 _FORM = {
     400: "A missing signing header (`missing_headers`), `phone` not in Awal's format (`invalid_phone_number`), or "

@@ -34,6 +34,7 @@ ERROR_CODES = {
     422: ["unknown_reference"],
     429: ["rate_limited"],
     500: ["internal_error"],
+    503: ["service_unavailable"],
 }
 ERROR = component(
     "CallbellError",
@@ -156,6 +157,7 @@ _COMMON = {
     406: "An `Accept` header that excludes JSON.",
     429: "Over the rate limit, with `Retry-After`.",
     500: "An unexpected failure.",
+    503: "The database or cache is unreachable; nothing was written (`Retry-After`).",
 }
 _BODY = {
     400: "A missing, invalid or unknown parameter, or a body that is not a JSON object (`validation_error`); "

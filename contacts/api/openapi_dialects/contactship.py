@@ -98,6 +98,7 @@ _COMMON = {
     403: "The key lacks the endpoint's permission.",
     429: "Over the key's rate, with `Retry-After`.",
     500: "An unexpected failure.",
+    503: "The database or cache is unreachable; nothing was written (`Retry-After`).",
 }
 _BODY = {
     400: "A missing or invalid field, bad `additional_data`, a type clash, an unknown field, malformed JSON.",

@@ -28,6 +28,7 @@ ERROR_NAMES = {
     415: "UnsupportedMediaTypeError",
     429: "TooManyRequestsError",
     500: "InternalServerError",
+    503: "ServiceUnavailableError",
 }
 ERROR = component(
     "MobivateError",
@@ -119,6 +120,7 @@ _COMMON = {
     403: "The key lacks the endpoint's permission.",
     429: "Over the key's rate, with `Retry-After`.",
     500: "An unexpected failure.",
+    503: "The database or cache is unreachable; nothing was written (`Retry-After`).",
 }
 _WRITES = {
     400: "Missing or invalid field, malformed JSON, body not an object, duplicate alias or msisdn.",

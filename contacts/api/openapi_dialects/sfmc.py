@@ -27,6 +27,7 @@ ERROR_CODES = {
     415: [10001],
     429: [50100],
     500: [50000],
+    503: [50003],
 }
 ERROR = component(
     "SfmcError",
@@ -35,7 +36,7 @@ ERROR = component(
             "message": STRING,
             "errorcode": {"type": "integer", "enum": sorted({c for codes in ERROR_CODES.values() for c in codes})},
             "documentation": {"const": ""},
-            "retryAfter": {"type": "integer", "description": "429 only: seconds, as `Retry-After`."},
+            "retryAfter": {"type": "integer", "description": "429 and 503 only: seconds, as `Retry-After`."},
         },
         required=["message", "errorcode", "documentation"],
         closed=True,
@@ -45,7 +46,7 @@ ERROR = component(
 
 def error(status: int) -> Schema:
     narrowed = constrained(ERROR, errorcode={"enum": ERROR_CODES[status]})
-    if status == 429:
+    if status in (429, 503):
         narrowed["allOf"][1]["required"] = ["retryAfter"]
     return narrowed
 
@@ -55,6 +56,7 @@ OAUTH_ERRORS = {
     401: ["invalid_client"],
     415: ["invalid_request"],
     500: ["server_error"],
+    503: ["temporarily_unavailable"],
 }
 OAUTH_ERROR = component(
     "SfmcOAuthError",
@@ -113,6 +115,7 @@ token = operation(
             415: "A content type other than JSON or form-urlencoded.",
             429: "Over `THROTTLE_SFMC_TOKEN` per client IP, with `Retry-After`.",
             500: "An unexpected failure.",
+            503: "The database or cache is unreachable (`Retry-After`).",
         },
         _200=(TOKEN, "A token; the response carries `Cache-Control: no-store`."),
     ),
@@ -209,6 +212,7 @@ _COMMON = {
     401: "`Not Authorized`: a missing, unknown or expired token (with `WWW-Authenticate`).",
     429: "Over the token's rate, with `retryAfter` and `Retry-After`.",
     500: "An unexpected failure; nothing is written.",
+    503: "The database or cache is unreachable; nothing was written (`Retry-After`).",
 }
 _BODY = {
     400: "Malformed JSON or not an object (10000), a missing (10002) or invalid (10003) parameter, too many "

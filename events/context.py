@@ -8,11 +8,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any
 
 from events.models import Surface
 
 _surface: ContextVar[str | None] = ContextVar("event_surface", default=None)
 _request_id: ContextVar[str] = ContextVar("event_request_id", default="")
+# Who the request is authenticated as: the actor of a write whose caller passed none.
+_actor: ContextVar[Any] = ContextVar("event_actor", default=None)
 
 
 def current_surface() -> str:
@@ -22,6 +25,15 @@ def current_surface() -> str:
 
 def current_request_id() -> str:
     return _request_id.get()
+
+
+def current_actor() -> Any:
+    return _actor.get()
+
+
+def set_actor(actor: Any) -> None:
+    """Name the request's authenticated caller (inside the middleware's `event_context`, like `set_surface`)."""
+    _actor.set(actor)
 
 
 def surface_is_set() -> bool:
@@ -40,8 +52,10 @@ def event_context(*, surface: str | None = None, request_id: str | None = None) 
     # Always a token of our own, so what code inside the block set with `set_surface` ends with it too.
     surface_token = _surface.set(surface if surface is not None else _surface.get())
     request_token = _request_id.set(request_id if request_id is not None else _request_id.get())
+    actor_token = _actor.set(_actor.get())
     try:
         yield
     finally:
         _surface.reset(surface_token)
         _request_id.reset(request_token)
+        _actor.reset(actor_token)

@@ -2,7 +2,8 @@
 
 `record_events` is what every writer calls, usually through `contacts.services.changes.record_change`, with one
 `PendingEvent` per contact it changed. The actor is the caller's (a user or an API principal); the surface and the
-request id come from `events.context`.
+request id come from `events.context`, and so does the actor when the caller passed none (a view that did not
+hand its principal to the service still names it).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
-from events.context import current_request_id, current_surface
+from events.context import current_actor, current_request_id, current_surface
 from events.models import ActorKind, ContactEvent
 from events.values import scrubbed
 
@@ -68,10 +69,13 @@ def actor_of(actor: Any) -> Actor:
     """Who did it: a user (pk, username), an API principal's credential (pk, name), or the system."""
     if actor is None:
         return SYSTEM_ACTOR
-    credential = getattr(actor, "credential", None)
+    # A principal carries its credential; some surfaces pass the credential itself.
+    credential = actor if type(actor).__name__ in _CREDENTIAL_KINDS else getattr(actor, "credential", None)
+    if type(credential).__name__ == "AccessToken":  # SFMC's bearer token: the client it was issued to
+        credential = credential.client
     if credential is not None:
         kind = _CREDENTIAL_KINDS.get(type(credential).__name__, ActorKind.SYSTEM)
-        return Actor(kind, str(credential.pk), credential.name[:200])
+        return Actor(kind, str(credential.pk), str(getattr(credential, "name", ""))[:200])
     if getattr(actor, "is_authenticated", False) and getattr(actor, "pk", None) is not None:
         return Actor(ActorKind.USER, str(actor.pk), actor.get_username()[:200])
     return SYSTEM_ACTOR
@@ -82,7 +86,7 @@ def record_events(organization_id: int, events: Sequence[PendingEvent], *, actor
     many. Must run inside the write's transaction, so that the events commit or roll back with it."""
     if not events:
         return 0
-    who = actor_of(actor)
+    who = actor_of(actor if actor is not None else current_actor())
     surface, request_id, now = current_surface(), current_request_id(), timezone.now()
     if connection.vendor == "postgresql" and len(events) >= COPY_FROM_ROWS:
         _copy(organization_id, events, who, surface, request_id, now)
@@ -146,8 +150,9 @@ def scrub_contact(organization_id: int, contact_uuid: uuid.UUID | str) -> int:
     return len(stale)
 
 
-def retention_cutoff(now: datetime | None = None) -> datetime:
-    return (now or timezone.now()) - timedelta(days=settings.EVENT_RETENTION_DAYS)
+def retention_cutoff(*, days: int | None = None, now: datetime | None = None) -> datetime:
+    """The moment before which events are purged: `days` (default EVENT_RETENTION_DAYS) before `now`."""
+    return (now or timezone.now()) - timedelta(days=days or settings.EVENT_RETENTION_DAYS)
 
 
 def purge_events(*, before: datetime | None = None, batch_size: int = 10_000) -> Iterable[int]:

@@ -5,6 +5,9 @@ contacts it wrote, and a refused write reports nothing.
 itself (or through a model's `save()`) would show here as a missing or extra change. The paths: each dialect's
 create, update and delete, the admin's contact form (add and change), its delete and bulk delete, every bulk action,
 the importer (the admin's upload and `manage.py import_contacts`).
+
+Each write also appears in the change history: one event per contact written, naming the surface it came through
+and the actor (the dialect's credential, the admin's user, the importing user, or none for a command).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from django.urls import reverse
 import contacts.admin.imports  # noqa: F401 - registers ImportJobAdmin
 from contacts.models import Contact, Membership
 from contacts.services.changes import contacts_changed
+from events.models import ContactEvent
 from tests.dialects.base import Awal, Callbell, CommittingAPIClient, Contactship, Mobivate, Sfmc
 from tests.factories import ContactFactory, ContactGroupFactory, TagFactory, TeamFactory, make_api_key
 
@@ -228,6 +232,40 @@ def test_a_dialect_write_reports_one_change_through_the_services(world, changes,
     assert changes == expected(world)
 
 
+def recorded() -> list[tuple]:
+    """The events written, oldest first, as (type, contact uuid, surface, actor kind, actor name)."""
+    return [
+        (e.type, str(e.contact_uuid), e.surface, e.actor_kind, e.actor_name)
+        for e in ContactEvent.objects.order_by("id")
+    ]
+
+
+DIALECT_ACTORS = {
+    "mobivate": ("api_key", "test key"),
+    "contactship": ("api_key", "test key"),
+    "callbell": ("api_key", "test key"),
+    "awal": ("hmac_client", "Acme Awal"),
+    "sfmc": ("oauth_client", "SFMC"),
+}
+EVENT_TYPES = {"create": "contact.created", "update": "contact.updated", "delete": "contact.deleted"}
+
+
+@pytest.mark.parametrize("name", list(DIALECT_WRITES))
+def test_a_dialect_write_appears_in_the_history_with_its_surface_and_credential(world, changes, name):
+    send, status, _ = DIALECT_WRITES[name]
+    dialect, operation = name.split("-", 1)
+    john = str(world.john.uuid)
+
+    response = send(world)
+
+    assert response.status_code == status, response.content
+    if operation.endswith("refused"):
+        assert recorded() == []
+        return
+    contact = john if operation != "create" else str(Contact.objects.get(pk=changes[0][2][0]).uuid)
+    assert recorded() == [(EVENT_TYPES[operation], contact, dialect, *DIALECT_ACTORS[dialect])]
+
+
 # --- the admin --------------------------------------------------------------------------------------------------
 
 INLINE = {"channel_identities-TOTAL_FORMS": "0", "channel_identities-INITIAL_FORMS": "0"}
@@ -324,6 +362,25 @@ def test_an_admin_write_reports_one_change_through_the_services(world, staff_cli
 
     assert response.status_code == status, response.content
     assert changes == expected(world)
+    admin_types = ADMIN_EVENT_TYPES[name]
+    assert [(kind, surface, actor_kind, actor_name) for kind, _, surface, actor_kind, actor_name in recorded()] == [
+        (kind, "admin", "user", "writer") for kind in admin_types
+    ]
+
+
+ADMIN_EVENT_TYPES = {
+    "add": ["contact.created"],
+    "change": ["contact.updated"],
+    "delete": ["contact.deleted"],
+    "bulk-delete": ["contact.deleted", "contact.deleted"],
+    "add_tag": ["contact.tagged", "contact.tagged"],
+    "remove_tag": ["contact.untagged", "contact.untagged"],
+    "add_to_group": ["contact.grouped", "contact.grouped"],
+    "assign": ["contact.updated", "contact.updated"],
+    "mark_favorite": ["contact.updated", "contact.updated"],
+    "add-refused": [],
+    "change-refused": [],
+}
 
 
 # --- the importer -----------------------------------------------------------------------------------------------
@@ -372,6 +429,10 @@ def test_an_admin_import_reports_one_change_per_batch(world, staff_client, chang
     admin_import(staff_client, data)
 
     assert changes == expected(world)
+    assert {(surface, actor_kind, actor_name) for _, _, surface, actor_kind, actor_name in recorded()} <= {
+        ("import", "user", staff_client.user.username)
+    }
+    assert len(recorded()) == len(changes[0][2]) if changes else recorded() == []
 
 
 @pytest.mark.parametrize("name", list(IMPORTS))
@@ -383,6 +444,10 @@ def test_the_import_command_reports_one_change_per_batch(world, changes, tmp_pat
     call_command("import_contacts", str(source), "--org", "acme", "--no-progress", stdout=StringIO(), stderr=StringIO())
 
     assert changes == expected(world)
+    written = [str(uuid) for uuid in Contact.objects.filter(pk__in=changes[0][2] if changes else []).values_list(
+        "uuid", flat=True).order_by("pk")]  # fmt: skip
+    kind = "contact.updated" if name == "updates" else "contact.created"
+    assert recorded() == [(kind, uuid, "command", "system", "") for uuid in written]
 
 
 def test_an_import_in_two_batches_reports_two_changes(world, changes, tmp_path):

@@ -22,7 +22,7 @@ from contacts.api.storable_text import require_short_query, require_storable
 from contacts.api.throttling import CredentialRateThrottle
 from contacts.errors import PermissionDenied
 from contacts.services.uncommitted_files import removing_uncommitted_files
-from events.context import set_surface
+from events.context import set_actor, set_surface
 from events.models import Surface
 
 
@@ -148,6 +148,7 @@ class DialectAPIView(APIView):
         super().initial(request, *args, **kwargs)
         dialect = self.dialect()
         set_surface(dialect.name if dialect else Surface.NATIVE)
+        set_actor(request.user)
         # The body is checked as it is parsed (GuardedParser); path and query are checked here.
         require_storable(kwargs)
         require_storable(request.query_params)

@@ -105,7 +105,15 @@ def test_the_four_security_schemes(schema):
         "in": "header",
         "name": "X-Awal-Signature-256",
     }
-    assert schemes["sfmcOAuth2"]["flows"] == {"clientCredentials": {"tokenUrl": "/sfmc/v2/token", "scopes": {}}}
+    assert schemes["sfmcOAuth2"]["flows"] == {
+        "clientCredentials": {
+            "tokenUrl": "/sfmc/v2/token",
+            "scopes": {
+                "list_and_subscribers_read": "Read contacts.",
+                "list_and_subscribers_write": "Write contacts.",
+            },
+        }
+    }
 
 
 def test_native_operations_name_their_scope_tag_and_problems(schema):
@@ -745,3 +753,13 @@ def test_dialect_responses_declare_their_headers(schema):
     assert set(callbell["429"]["headers"]) == {"Retry-After"}
     assert "headers" not in callbell["200"]
     assert "headers" not in schema["paths"]["/sfmc/v2/token"]["post"]["responses"]["401"]
+
+
+def test_dialect_operations_name_the_permission_they_need(schema):
+    security = {op["operationId"]: op.get("security") for _, _, op in dialect_operations(schema)}
+    assert security["contactship_contact_delete"] == [{"apiKeyHeader": ["contacts:delete"]}]
+    assert security["awal_contact_create"] == [{"awalSignature": ["contacts:create"]}]
+    assert security["callbell_contact_update"] == [{"bearerApiKey": ["contacts:update"]}]
+    assert security["mobivate_contacts_list"] == [{"bearerApiKey": ["contacts:read"]}]
+    assert security["sfmc_email_search"] == [{"sfmcOAuth2": ["list_and_subscribers_read"]}]
+    assert security["sfmc_contacts_delete"] == [{"sfmcOAuth2": ["list_and_subscribers_write"]}]

@@ -33,6 +33,9 @@ NATIVE_PREFIX = "/api/v1/"
 # --- security schemes ---------------------------------------------------------------------------------------------
 
 
+SFMC_SCOPES = {"list_and_subscribers_read": "Read contacts.", "list_and_subscribers_write": "Write contacts."}
+
+
 def _scopes(auto_schema: AutoSchema) -> list[str]:
     scope = getattr(auto_schema.view, "required_scopes", {}).get(auto_schema.method.upper())
     return [str(scope)] if scope else []
@@ -58,6 +61,9 @@ class HeaderApiKeyScheme(OpenApiAuthenticationExtension):
     target_class = "contacts.api.auth.HeaderApiKeyAuthentication"
     name = "apiKeyHeader"
 
+    def get_security_requirement(self, auto_schema: AutoSchema) -> dict[str, list[str]]:
+        return {self.name: _scopes(auto_schema)}  # OpenAPI 3.1: the roles (scopes) the key must carry
+
     def get_security_definition(self, auto_schema: AutoSchema) -> dict[str, Any]:
         return {"type": "apiKey", "in": "header", "name": "x-api-key", "description": "An API key (Contactship)."}
 
@@ -65,6 +71,9 @@ class HeaderApiKeyScheme(OpenApiAuthenticationExtension):
 class AwalSignatureScheme(OpenApiAuthenticationExtension):
     target_class = "contacts.api.dialects.awal.auth.AwalSignatureAuthentication"
     name = "awalSignature"
+
+    def get_security_requirement(self, auto_schema: AutoSchema) -> dict[str, list[str]]:
+        return {self.name: _scopes(auto_schema)}
 
     def get_security_definition(self, auto_schema: AutoSchema) -> dict[str, Any]:
         return {
@@ -82,12 +91,16 @@ class SfmcAccessTokenScheme(OpenApiAuthenticationExtension):
     target_class = "contacts.api.auth.AccessTokenAuthentication"
     name = "sfmcOAuth2"
 
+    def get_security_requirement(self, auto_schema: AutoSchema) -> dict[str, list[str]]:
+        scopes = _scopes(auto_schema)  # SFMC's two names (docs/dialects/sfmc.md, "Scopes")
+        return {self.name: [f"list_and_subscribers_{'read' if scopes == ['contacts:read'] else 'write'}"]}
+
     def get_security_definition(self, auto_schema: AutoSchema) -> dict[str, Any]:
         return {
             "type": "oauth2",
             "description": "OAuth2 client credentials (`manage.py create_oauth_client`): POST the client id and "
             "secret to `/sfmc/v2/token`, then send `Authorization: Bearer <access_token>`.",
-            "flows": {"clientCredentials": {"tokenUrl": "/sfmc/v2/token", "scopes": {}}},
+            "flows": {"clientCredentials": {"tokenUrl": "/sfmc/v2/token", "scopes": SFMC_SCOPES}},
         }
 
 

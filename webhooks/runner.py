@@ -32,7 +32,8 @@ QUEUED_FOR = dt.timedelta(minutes=5)
 _wake = threading.Event()
 _lock = threading.Lock()
 _thread: threading.Thread | None = None
-_last_check = 0.0
+_checked_at = float("-inf")
+_endpoints_found = False
 
 
 def with_broker() -> bool:
@@ -76,14 +77,14 @@ def kick() -> None:
 
 
 def _endpoints_exist() -> bool:
-    # At most once every few seconds: without endpoints no write should pay for a query.
-    global _last_check
-    if time.monotonic() - _last_check < 5:
-        return False
-    _last_check = time.monotonic()
-    from webhooks.models import WebhookEndpoint
+    # Asked again at most every few seconds: without endpoints, no write should pay for a query.
+    global _checked_at, _endpoints_found
+    if time.monotonic() - _checked_at >= 5:
+        from webhooks.models import WebhookEndpoint
 
-    return WebhookEndpoint.objects.filter(enabled=True).exists()
+        _endpoints_found = WebhookEndpoint.objects.filter(enabled=True).exists()
+        _checked_at = time.monotonic()
+    return _endpoints_found
 
 
 def pump_once(send: Callable[[list[int]], None], *, queue_for: dt.timedelta | None = None) -> int:

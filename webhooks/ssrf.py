@@ -56,8 +56,8 @@ def address_class(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str
         ("a link-local address", address.is_link_local),
         ("a multicast address", address.is_multicast),
         ("an unspecified address", address.is_unspecified),
-        ("a private network address", address.is_private),
         ("a reserved address", address.is_reserved),
+        ("a private network address", address.is_private),
     ):
         if flag:
             return kind

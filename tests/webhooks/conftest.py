@@ -3,8 +3,10 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from rest_framework.test import APIClient
 
 from events.models import ContactEvent, EventType, Surface
+from tests.factories import make_api_key
 from tests.webhooks.receiver import start_receiver
 from webhooks.services.create_endpoint import create_endpoint
 
@@ -40,3 +42,18 @@ def make_event(organization, contact_uuid=None, type=EventType.UPDATED, **fields
         surface=fields.pop("surface", Surface.NATIVE),
         **fields,
     )
+
+
+@pytest.fixture
+def client_for():
+    """An API client with a new key of `organization` holding `scopes` (every native scope by default)."""
+
+    def make(organization, scopes=None):
+        _, secret = make_api_key(
+            organization, scopes=scopes or ["contacts:read", "contacts:write", "contacts:delete", "settings:write"]
+        )
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+        return client
+
+    return make

@@ -7,6 +7,7 @@ from contacts.api.native.base import NativeNotFoundView
 from contacts.api.native.batch import ContactBatchView
 from contacts.api.native.contacts import ContactDetailView, ContactListView, ContactLookupView
 from contacts.api.native.history import ContactHistoryView, EventListView
+from webhooks import api as webhooks
 
 urlpatterns: list = [
     re_path(r"^contacts/?$", ContactListView.as_view(), name="v1-contacts"),
@@ -33,5 +34,18 @@ for prefix, vocabulary in (
             name=f"v1-{prefix}-entry",
         ),
     ]
+
+urlpatterns += [
+    re_path(r"^webhooks/?$", webhooks.WebhookListView.as_view(), name="v1-webhooks"),
+    re_path(r"^webhooks/(?P<endpoint_id>[^/]+)/?$", webhooks.WebhookDetailView.as_view(), name="v1-webhook"),
+    *(
+        re_path(
+            rf"^webhooks/(?P<endpoint_id>[^/]+)/{action}/?$",
+            webhooks.WebhookActionView.as_view(action=action),
+            name=f"v1-webhook-{action}",
+        )
+        for action in ("rotate-secret", "test")
+    ),
+]
 
 urlpatterns.append(re_path(r"^", NativeNotFoundView.as_view(), name="v1-not-found"))

@@ -763,3 +763,13 @@ def test_dialect_operations_name_the_permission_they_need(schema):
     assert security["mobivate_contacts_list"] == [{"bearerApiKey": ["contacts:read"]}]
     assert security["sfmc_email_search"] == [{"sfmcOAuth2": ["list_and_subscribers_read"]}]
     assert security["sfmc_contacts_delete"] == [{"sfmcOAuth2": ["list_and_subscribers_write"]}]
+
+
+def test_each_dialect_operation_is_described_by_itself_not_by_its_views_docstring(schema):
+    descriptions = {op["operationId"]: op["description"] for _, _, op in dialect_operations(schema)}
+    assert set(descriptions) == set(DIALECT_STATUSES)
+    assert descriptions["contactship_contact_delete"] == "Permission `contacts:delete`. Answers 204 with no body."
+    assert descriptions["sfmc_contact_update"] == (
+        "Scope `list_and_subscribers_write`. Only updates; a rule violation (`ContactNotFound` included) is the FAIL "
+        "body with 200, as SFMC's updateContacts answers."
+    )

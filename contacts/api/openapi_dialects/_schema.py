@@ -17,6 +17,8 @@ Schema = dict[str, Any]
 
 COMPONENTS: dict[str, Schema] = {}
 OPERATIONS: set[str] = set()  # every dialect operationId
+# operationId → what the dialect's doc says of it; replaces the view's docstring, which covers several operations.
+DESCRIPTIONS: dict[str, str] = {}
 # operationIds whose request body is required (drf-spectacular leaves raw-schema bodies optional).
 REQUIRED_BODIES: set[str] = set()
 
@@ -123,6 +125,8 @@ def finish(result: dict[str, Any]) -> dict[str, Any]:
             if not isinstance(operation, dict) or operation.get("operationId") not in OPERATIONS:
                 continue
             operation["responses"] = dict(sorted(operation["responses"].items()))
+            if operation["operationId"] in DESCRIPTIONS:
+                operation["description"] = DESCRIPTIONS[operation["operationId"]]
             _add_headers(operation)
             if operation["operationId"] in REQUIRED_BODIES:
                 operation["requestBody"]["required"] = True

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from contacts.api.openapi_dialects._schema import (
     BOOLEAN,
+    DESCRIPTIONS,
     INTEGER,
     NULLABLE_STRING,
     STRING,
@@ -227,4 +228,17 @@ delete = _awal(
     _UNKNOWN,
     {"_200": (_envelope("AwalContactDeleted", "Contact deleted successfully"), "Deleted.")},
     parameters=[_CONTACT_ID, _SENDER],
+)
+
+DESCRIPTIONS.update(
+    {
+        "awal_contacts_list": "Permission `contacts:read`, read budget. Newest first; `phone_number_id` is checked, "
+        "not a filter.",
+        "awal_contact_create": "Permission `contacts:create`, write budget. Answers 201. Validation errors are 422, "
+        "except the phone format (400 `invalid_phone_number`).",
+        "awal_contact_retrieve": "Permission `contacts:read`, read budget.",
+        "awal_contact_update": "Permission `contacts:update`, write budget. Only the fields sent change; "
+        "`contact_group_id` replaces the contact's groups with that one.",
+        "awal_contact_delete": "Permission `contacts:delete`, write budget.",
+    }
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from contacts.api.openapi_dialects._schema import (
     BOOLEAN,
+    DESCRIPTIONS,
     NULL,
     NULLABLE_STRING,
     STRING,
@@ -228,4 +229,19 @@ by_phone = operation(
         path("number", STRING, "Read like `identifier`: with or without `+`, spaces, a `00` prefix."),
         query("channel_uuid", {"type": "string", "format": "uuid"}, "Checked to be a UUID, otherwise ignored."),
     ],
+)
+
+DESCRIPTIONS.update(
+    {
+        "callbell_contacts_list": "Permission `contacts:read`. 25 a page, newest first; filters combine. No totals, "
+        "as Callbell documents it.",
+        "callbell_contact_create": "Permission `contacts:create`. Tags, custom fields, user and team must already "
+        "exist (422). A parameter Callbell does not document is a 400.",
+        "callbell_contact_retrieve": "Permission `contacts:read`. The contact in an array of one, as Callbell answers.",
+        "callbell_contact_update": "Permission `contacts:update`. `tags` replaces, `custom_fields` merges; "
+        "`identifier`, `source` and `channel_uuid` cannot be changed (400). A rejected PATCH changes nothing.",
+        "callbell_contact_delete": "Permission `contacts:delete`.",
+        "callbell_contact_by_phone": "Permission `contacts:read`. The contact itself, not in an array, as Callbell "
+        "answers.",
+    }
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from http import HTTPStatus
 
 from contacts.api.openapi_dialects._schema import (
+    DESCRIPTIONS,
     NULLABLE_STRING,
     STRING,
     Schema,
@@ -150,4 +151,18 @@ delete = operation(
     "Delete a contact",
     responses(error, {**_NOT_FOUND, **_COMMON}, _204=(None, "No body.")),
     parameters=[_ID],
+)
+
+DESCRIPTIONS.update(
+    {
+        "contactship_contacts_list": "Permission `contacts:read`. A bare array, newest first; filters match "
+        "partially, ignoring case, and must all match.",
+        "contactship_contact_create": "Permission `contacts:create`. Answers 201. A field the contract does not "
+        "define is a 400; `additional_data` fields are defined for the organization on first use.",
+        "contactship_contact_retrieve": "Permission `contacts:read`. An identifier that cannot match anything is a "
+        "404, not a 400.",
+        "contactship_contact_update": "Permission `contacts:update`. Only the fields given change; "
+        "`additional_data`, when given, replaces the whole array. Only an `id` identifies the contact here.",
+        "contactship_contact_delete": "Permission `contacts:delete`. Answers 204 with no body.",
+    }
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contacts.api.openapi_dialects._schema import (
+    DESCRIPTIONS,
     INTEGER,
     NULLABLE_STRING,
     STRING,
@@ -166,4 +167,18 @@ delete = operation(
     "Delete a contact by its msisdn",
     responses(error, {404: "No contact with that msisdn.", **_COMMON}, _200=(DELETED, "Deleted.")),
     parameters=[path("reference", STRING, "The msisdn, read as on create (`4479000000001`, `+44…`, `0044…`).")],
+)
+
+DESCRIPTIONS.update(
+    {
+        "mobivate_contacts_list": "Permission `read:Contacts`. Sorting is stable; contacts without an alias or phone "
+        "sort last. An `offset` past the end gives an empty page with the real `total`.",
+        "mobivate_addressbook_contact_create": "Permission `create:Contacts`. Answers 200, as Mobivate does. `alias` "
+        "and `msisdn` are unique in the organization.",
+        "mobivate_contact_create": "The path of the contract's curl example; the same endpoint as `POST "
+        "/addressbook/contacts`. Permission `create:Contacts`.",
+        "mobivate_contact_update": "Permission `update:Contacts`. Fields left out stay; `meta` is merged into the "
+        "stored values, a `null` value clears that key.",
+        "mobivate_contact_delete": "Permission `delete:Contacts`. The msisdn is read as on create.",
+    }
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from contacts.api.openapi_dialects._schema import (
     BOOLEAN,
+    DESCRIPTIONS,
     INTEGER,
     NULLABLE_STRING,
     STRING,
@@ -373,4 +374,21 @@ attribute_sets = operation(
         query("$page", _PAGE, "1-based; also `page`, any letter case."),
         query("$pageSize", _PAGE_SIZE, "Also `pageSize`, any letter case."),
     ],
+)
+
+DESCRIPTIONS.update(
+    {
+        "sfmc_token": "JSON or form-urlencoded; the client authenticates in the body or with HTTP Basic. Tokens live "
+        "20 minutes; `expires_in` says 1080.",
+        "sfmc_contact_create": "Scope `list_and_subscribers_write`. Creates the contact, or updates the one with "
+        "that `contactKey`. A rule violation is the FAIL body with 400.",
+        "sfmc_contact_update": "Scope `list_and_subscribers_write`. Only updates; a rule violation "
+        "(`ContactNotFound` included) is the FAIL body with 200, as SFMC's updateContacts answers.",
+        "sfmc_contacts_delete": "Scope `list_and_subscribers_write`. Deletion is immediate; keys or ids that name no "
+        "contact are `Warning` result messages, not failures.",
+        "sfmc_email_search": "Scope `list_and_subscribers_read`. Matching ignores case; one entity per requested "
+        "address, in request order.",
+        "sfmc_attribute_set_definitions": "Scope `list_and_subscribers_read`. The seven attribute sets this dialect "
+        "understands; parameter names match in any case.",
+    }
 )

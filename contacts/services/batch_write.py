@@ -33,6 +33,8 @@ _FIELDS = {f.name: f for f in Contact._meta.concrete_fields}
 _QUERIES = {model: QuerySet(model=model).query for model, _ in _RELATIONS.values()}
 # PostgreSQL's code for a deadlock: two batches inserting the same unique values in crossing orders.
 _DEADLOCK = "40P01"
+# {table: the sequence its ids come from}: the schema's, the same for the life of the process.
+_SEQUENCES: dict[str, str] = {}
 
 
 def write_prepared(organization: Organization, ready: list[Prepared], *, rank: dict[Any, int]) -> list[int]:
@@ -115,8 +117,10 @@ def _copy_contacts(organization: Organization, creates: list[Prepared], now: dat
     loaded["avatar"] = blank.__dict__["avatar"]
     table = Contact._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [table, "id"])
-        sequence = cursor.fetchone()[0]
+        if table not in _SEQUENCES:
+            cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [table, "id"])
+            _SEQUENCES[table] = cursor.fetchone()[0]
+        sequence = _SEQUENCES[table]
         cursor.execute(
             "SELECT nextval(%s::regclass), gen_random_uuid() FROM generate_series(1, %s)", [sequence, len(creates)]
         )

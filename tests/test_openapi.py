@@ -773,3 +773,43 @@ def test_each_dialect_operation_is_described_by_itself_not_by_its_views_docstrin
         "Scope `list_and_subscribers_write`. Only updates; a rule violation (`ContactNotFound` included) is the FAIL "
         "body with 200, as SFMC's updateContacts answers."
     )
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "body"),
+    [
+        ("/mobivate/addressbook/contacts", "post", {"msisdn": "4479000000001"}),  # no alias
+        ("/mobivate/addressbook/contacts", "post", {"alias": "a", "msisdn": "1", "meta": {"CITY": {"x": 1}}}),
+        ("/callbell/v1/contacts", "post", {"identifier": "1", "source": "whatsapp", "name": "A", "nmae": "typo"}),
+        ("/callbell/v1/contacts", "post", {"identifier": "1", "source": "fax", "name": "A"}),
+        ("/callbell/v1/contacts/{contact_uuid}", "patch", {"bot_status": "bot_paused"}),
+        (
+            "/contactship/v1/contacts",
+            "post",
+            {
+                "phone_number": "+12125550100",
+                "full_name": "A",
+                "additional_data": [{"type": "boolean", "field": "vip", "value": "true"}],
+            },
+        ),
+        ("/contactship/v1/contacts", "post", {"phone_number": "+12125550100", "full_name": "A", "id": "x"}),
+        ("/sfmc/contacts/v1/contacts", "post", {"attributeSets": [{"name": "Email Addresses", "values": []}]}),
+        ("/sfmc/contacts/v1/contacts", "post", {"contactKey": "k", "attributeSets": [{"name": "Email Addresses"}]}),
+        (
+            "/sfmc/contacts/v1/contacts/actions/delete",
+            "post",
+            {"values": ["k"], "DeleteOperationType": "AttributesOnly"},
+        ),
+        ("/sfmc/v2/token", "post", {"grant_type": "password"}),
+    ],
+)
+def test_request_schemas_refuse_what_the_docs_refuse(conformance, path, method, body):
+    with pytest.raises(AssertionError):
+        conformance.request(path, method, body)
+
+
+def test_awal_forms_refuse_a_phone_not_in_awals_format(conformance):
+    conformance.request("/awal/contacts", "post", {"name": "Sara", "phone": "966501234599"}, "multipart/form-data")
+    for phone in ("+966501234599", "0501234599", "9665-0123", "123"):
+        with pytest.raises(AssertionError):
+            conformance.request("/awal/contacts", "post", {"name": "Sara", "phone": phone}, "multipart/form-data")

@@ -197,17 +197,21 @@ ATTRIBUTE_SET = component(
 )
 CONTACT_REQUEST = component(
     "SfmcContactRequest",
-    obj(
-        {
-            "contactKey": {"type": "string", "minLength": 1, "maxLength": 255},
-            "contactID": {
-                "oneOf": [{"type": "integer", "minimum": 1}, {"type": "string", "pattern": "^[0-9]+$"}],
-                "description": "The `contactId` this API returns.",
+    {
+        **obj(
+            {
+                "contactKey": {"type": "string", "minLength": 1, "maxLength": 255},
+                "contactID": {
+                    "oneOf": [{"type": "integer", "minimum": 1}, {"type": "string", "pattern": "^[0-9]+$"}],
+                    "description": "The `contactId` this API returns.",
+                },
+                "attributeSets": array(ATTRIBUTE_SET, minItems=1),
             },
-            "attributeSets": array(ATTRIBUTE_SET, minItems=1),
-        },
-        required=["attributeSets"],
-    ),
+            required=["attributeSets"],
+        ),
+        # Either names the contact; neither is a FAIL `ContactKeyRequired`.
+        "anyOf": [{"required": ["contactKey"]}, {"required": ["contactID"]}],
+    },
 )
 _COMMON = {
     401: "`Not Authorized`: a missing, unknown or expired token (with `WWW-Authenticate`).",

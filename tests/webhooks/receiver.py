@@ -20,6 +20,8 @@ class Received:
 class Receiver:
     server: ThreadingHTTPServer
     requests: list[Received] = field(default_factory=list)
+    # Requests whose body has been read, counted before `hold` is waited on.
+    arrivals: int = 0
     # Statuses to answer, one per request, then `default_status`.
     script: list[int] = field(default_factory=list)
     default_status: int = 200
@@ -53,6 +55,7 @@ def start_receiver() -> Receiver:
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length)
+            receiver.arrivals += 1
             while receiver.hold.is_set():
                 time.sleep(0.01)
             with receiver.lock:

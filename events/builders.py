@@ -4,6 +4,7 @@ wrote), so that a write costs no query per contact for its history."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from contacts.models import Contact
@@ -94,4 +95,49 @@ def bulk_update_events(contact_ids: Sequence[int], values: Mapping[str, Any]) ->
                 changes[name] = {"before": old, "after": values[name]}
         if changes:
             events.append(PendingEvent(contact_uuid, EventType.UPDATED, changes))
+    return events
+
+
+@dataclass
+class ContactChange:
+    """One contact of a many-contact write (the native API's batch): `before` is `snapshot(contact, ...)` taken
+    before the values were applied (None: the write created it); `contact` holds the values after; `tags` and
+    `groups` are the names after, when the write set them."""
+
+    contact: Contact
+    before: dict[str, Any] | None
+    tags: list[str] | None = None
+    groups: list[str] | None = None
+
+
+def contact_events(changes: Sequence[ContactChange]) -> list[PendingEvent]:
+    """The events of a many-contact write, in the order given: created, updated or avatar_changed, none for a
+    contact the write left as it was. References are rendered with one query per kind for the whole write."""
+    pending: list[tuple[Contact, str, dict[str, dict[str, Any]]]] = []
+    wanted: dict[str, set[int]] = {name: set() for name in REFERENCES}
+    for change in changes:
+        contact = change.contact
+        tags = change.tags if change.tags is not None or change.before is not None else []
+        groups = change.groups if change.groups is not None or change.before is not None else []
+        after = snapshot(contact, tags=tags, groups=groups)
+        if change.before is None:
+            fields, kind = created(after), EventType.CREATED
+        else:
+            fields = diff(change.before, after)
+            kind = EventType.AVATAR_CHANGED if fields and set(fields) <= _AVATAR_FIELDS else EventType.UPDATED
+        if not fields:
+            continue
+        for name in REFERENCES:
+            if name in fields:
+                wanted[name].update(pk for pk in (fields[name]["before"], fields[name]["after"]) if pk is not None)
+        pending.append((contact, kind, fields))
+    loaded = {name: load_references(name, pks) for name, pks in wanted.items() if pks}
+    events = []
+    for contact, kind, fields in pending:
+        for name, objects in loaded.items():
+            if name in fields:
+                for side in ("before", "after"):
+                    pk = fields[name][side]
+                    fields[name][side] = render_reference(name, objects.get(pk)) if pk is not None else None
+        events.append(PendingEvent(contact.uuid, kind, fields))
     return events

@@ -32,6 +32,7 @@ QUEUED_FOR = dt.timedelta(minutes=5)
 _wake = threading.Event()
 _lock = threading.Lock()
 _thread: threading.Thread | None = None
+_stop = threading.Event()
 _checked_at = float("-inf")
 _endpoints_found = False
 
@@ -149,9 +150,23 @@ def loop(stop: threading.Event | None = None, *, send: Callable[[list[int]], Non
 
 def start_thread(send: Callable[[list[int]], None] | None = None) -> threading.Thread:
     """The process's delivery thread (a daemon: it stops with the process; owed deliveries stay owed)."""
-    global _thread
+    global _thread, _stop
     with _lock:
         if _thread is None or not _thread.is_alive():
-            _thread = threading.Thread(target=loop, kwargs={"send": send}, name="webhook-delivery", daemon=True)
+            _stop = threading.Event()
+            _thread = threading.Thread(
+                target=loop, args=(_stop,), kwargs={"send": send}, name="webhook-delivery", daemon=True
+            )
             _thread.start()
         return _thread
+
+
+def stop_thread(timeout: float = 10) -> None:
+    """Stop the delivery thread after its current pass (tests; a process that stops delivering)."""
+    global _thread
+    with _lock:
+        thread, _thread = _thread, None
+    if thread is not None:
+        _stop.set()
+        _wake.set()
+        thread.join(timeout)

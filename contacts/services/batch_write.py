@@ -160,10 +160,27 @@ def _loaded(
             fields[_FIELDS[name].attname] = value.pk if value is not None else None
             state.fields_cache[name] = value
         elif name == "phone":
-            fields["phone"] = PhoneNumber.from_string(value) if value else None
+            fields["phone"] = _WrittenPhone.read(value, values["phone_valid"]) if value else None
         else:
             fields[name] = value
     return contact
+
+
+class _WrittenPhone(PhoneNumber):
+    """A phone just normalized and written, read back as the phone field reads it (parsed from its E.164 text),
+    with the verdict of libphonenumber the normalization gave (and the row stores as `phone_valid`) kept: showing
+    the number asks for it, which would otherwise work it out again."""
+
+    verdict: bool
+
+    @classmethod
+    def read(cls, e164: str, verdict: bool) -> _WrittenPhone:
+        number = cls.from_string(e164)
+        number.verdict = verdict
+        return number
+
+    def is_valid(self) -> bool:
+        return self.verdict
 
 
 def _stored(model_field: Any, value: Any) -> Any:

@@ -28,17 +28,31 @@ def before_update(contact: Contact, changing: Iterable[str]) -> dict[str, Any]:
     return snapshot(contact, tags=tags, groups=groups)
 
 
-def created_event(contact: Contact, links: Mapping[str, list[Any]]) -> PendingEvent:
+def created_event(
+    contact: Contact, links: Mapping[str, list[Any]], addresses: tuple[list[str], list[str]] | None = None
+) -> PendingEvent:
+    """`addresses`: the channel identities written, (before, after) as `write_channel_identities` returns them."""
     after = snapshot(contact, tags=_names(links, "tags") or [], groups=_names(links, "groups") or [])
     changes = created(after)
+    if addresses and addresses[1]:
+        changes = dict(sorted({**changes, "channel_identities": {"before": None, "after": addresses[1]}}.items()))
     render_references(changes, contact)
     return PendingEvent(contact.uuid, EventType.CREATED, changes)
 
 
-def updated_events(before: Mapping[str, Any], contact: Contact, links: Mapping[str, list[Any]]) -> list[PendingEvent]:
+def updated_events(
+    before: Mapping[str, Any],
+    contact: Contact,
+    links: Mapping[str, list[Any]],
+    addresses: tuple[list[str], list[str]] | None = None,
+) -> list[PendingEvent]:
     """The update's event, or none when it changed nothing. An update of the avatar alone is `avatar_changed`."""
     after = snapshot(contact, tags=_names(links, "tags"), groups=_names(links, "groups"))
     changes = diff(before, after)
+    if addresses and addresses[0] != addresses[1]:
+        changes = dict(
+            sorted({**changes, "channel_identities": {"before": addresses[0], "after": addresses[1]}}.items())
+        )
     if not changes:
         return []
     render_references(changes, contact)

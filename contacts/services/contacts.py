@@ -74,13 +74,13 @@ def create_contact(
             for relation, targets in links.items():
                 link(contact, relation, targets)
             remember_links(contact, links)
-            write_channel_identities(contact, channel_identities or {}, replace=False)
+            addresses = write_channel_identities(contact, channel_identities or {}, replace=False)
             record_change(
                 ChangeKind.CREATED,
                 organization_id=organization.pk,
                 contact_ids=[contact.pk],
                 actor=actor,
-                events=[builders.created_event(contact, links)],
+                events=[builders.created_event(contact, links, addresses)],
             )
     except IntegrityError as exc:
         discard_avatar(contact)
@@ -137,7 +137,7 @@ def update_contact(
             for relation, targets in links.items():
                 getattr(locked, relation).set(targets)
             remember_links(locked, links)
-            write_channel_identities(locked, channel_identities or {})
+            addresses = write_channel_identities(locked, channel_identities or {})
             if old_avatar and locked.avatar.name != old_avatar:
                 delete_file_on_commit(locked.avatar.storage, old_avatar)
             record_change(
@@ -145,7 +145,7 @@ def update_contact(
                 organization_id=locked.organization_id,
                 contact_ids=[locked.pk],
                 actor=actor,
-                events=builders.updated_events(before, locked, links),
+                events=builders.updated_events(before, locked, links, addresses),
             )
     except IntegrityError as exc:
         if new_avatar:

@@ -246,3 +246,18 @@ def test_bulk_assignment_and_favorites_record_each_contacts_change(organization,
         ("contact.updated", str(bob.uuid), {"team": {"before": None, "after": sales}}),
         ("contact.updated", str(ana.uuid), {"is_favorite": {"before": False, "after": True}}),
     ]
+
+
+def test_channel_addresses_are_recorded_as_channel_and_id(organization):
+    from contacts.services.channel_identities import Identity
+
+    contact = create_contact(
+        organization=organization, name="Ana", channel_identities={"line": [Identity("line", "U1")]}
+    )
+    update_contact(contact, channel_identities={"line": [Identity("line", "U2"), Identity("line", "U3")]})
+    update_contact(contact, channel_identities={"line": [Identity("line", "U3"), Identity("line", "U2")]})
+
+    assert [(kind, changes.get("channel_identities")) for kind, _, changes, *_ in events()] == [
+        ("contact.created", {"before": None, "after": ["line:U1"]}),
+        ("contact.updated", {"before": ["line:U1"], "after": ["line:U2", "line:U3"]}),
+    ]

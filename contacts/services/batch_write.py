@@ -14,6 +14,7 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import phonenumbers
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import JSONField, QuerySet
 from django.db.models.base import ModelState
@@ -160,27 +161,43 @@ def _loaded(
             fields[_FIELDS[name].attname] = value.pk if value is not None else None
             state.fields_cache[name] = value
         elif name == "phone":
-            fields["phone"] = _WrittenPhone.read(value, values["phone_valid"]) if value else None
+            fields["phone"] = _WrittenPhone.written(value, values["phone_valid"]) if value else None
         else:
             fields[name] = value
     return contact
 
 
-class _WrittenPhone(PhoneNumber):
-    """A phone just normalized and written, read back as the phone field reads it (parsed from its E.164 text),
-    with the verdict of libphonenumber the normalization gave (and the row stores as `phone_valid`) kept: showing
-    the number asks for it, which would otherwise work it out again."""
+# The parts of a parsed number (country code, national number...), as `phonenumbers` names them.
+_PARTS = tuple(vars(phonenumbers.PhoneNumber()))
 
-    verdict: bool
+
+class _WrittenPhone(PhoneNumber):
+    """A phone just normalized and written, as the phone field reads it back, parsed only once something asks
+    for its parts: its E.164 text (the row's) and libphonenumber's verdict (the normalization's, which the row
+    stores as `phone_valid`) are known, and are all that rendering the contact reads."""
 
     @classmethod
-    def read(cls, e164: str, verdict: bool) -> _WrittenPhone:
-        number = cls.from_string(e164)
-        number.verdict = verdict
+    def written(cls, e164: str, verdict: bool) -> _WrittenPhone:
+        # Not through __init__: the parts are left unset, for `__getattr__` to parse on first use.
+        number = cls.__new__(cls)
+        number.raw_input, number._e164, number._verdict = e164, e164, verdict
         return number
 
+    def __getattr__(self, name: str) -> Any:
+        # Called only for what is not set: a part, the first time one is asked for.
+        if name not in _PARTS or "_e164" not in self.__dict__:
+            raise AttributeError(name)
+        parsed = PhoneNumber.from_string(self._e164)
+        self.__dict__.update({part: getattr(parsed, part) for part in _PARTS})
+        return self.__dict__[name]
+
     def is_valid(self) -> bool:
-        return self.verdict
+        return self._verdict if "_e164" in self.__dict__ else super().is_valid()
+
+    def format_as(self, format: int) -> str:
+        if "_e164" in self.__dict__ and format == phonenumbers.PhoneNumberFormat.E164:
+            return self._e164
+        return super().format_as(format)
 
 
 def _stored(model_field: Any, value: Any) -> Any:

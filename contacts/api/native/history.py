@@ -186,7 +186,8 @@ class EventListView(NativeAPIView):
         tags=["History"],
         summary="The organization's change events",
         description="Every contact's events in the order they were written. Keep `next_cursor` and pass it as "
-        "`cursor` to read on from there: events written later come on later pages.",
+        "`cursor` to read on from there; events written later come on later pages (on PostgreSQL, one still "
+        "committing while a page is read can land just behind it: re-read a short `since` overlap to catch it).",
         parameters=[
             OpenApiParameter(
                 "since",

@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 
 from contacts.models import Contact, CustomFieldType
+from contacts.services import batch as batch_service
 from tests.factories import (
     BranchFactory,
     ContactGroupFactory,
@@ -156,3 +157,19 @@ def test_creates_take_a_constant_number_of_queries(api, organization, references
     assert [result["status"] for result in response.json()["results"]] == [201] * count
     assert Contact.tags.through.objects.filter(contact__organization=organization).count() == count
     assert Contact.groups.through.objects.filter(contact__organization=organization).count() == count
+
+
+@pytest.mark.parametrize("given, e164, national", [("(212) 555-0142", "+12125550142", "(212) 555-0142"),
+                                                    ("+4479000000001", "+4479000000001", "79000000001")])  # fmt: skip
+def test_a_written_contacts_phone_reads_as_the_stored_one(organization, given, e164, national):
+    [outcome] = batch_service.write_batch(
+        organization=organization, items=[batch_service.BatchItem("create", {"phone": given})]
+    )
+    phone, stored = outcome.contact.phone, Contact.objects.get(pk=outcome.contact.pk).phone
+    assert (phone.as_e164, str(phone), phone.as_national, phone.is_valid()) == (
+        stored.as_e164,
+        str(stored),
+        stored.as_national,
+        stored.is_valid(),
+    )
+    assert (phone == stored, phone == e164, phone.as_national) == (True, True, national)

@@ -31,14 +31,18 @@ DEFAULT_CLOCK_SKEW_SECONDS = 5
 DEFAULT_SQLITE_WRITE_SECONDS = 60
 
 # Our own backend is excluded: the sync's transaction writes no contact. Autovacuum never writes `updated_at`, and a
-# long vacuum would otherwise hold every watermark back. A client session of another role, without
-# pg_read_all_stats, shows no state or transaction start at all: then nothing bounds its writes.
+# long vacuum would otherwise hold every watermark back. A session of another role (without pg_read_all_stats)
+# shows neither its state, its type nor its transaction start, only this query text: nothing bounds its writes.
+# Under REPEATABLE READ the read's snapshot would be the request's first statement's, older than this query.
 OPEN_TRANSACTIONS = """
 SELECT statement_timestamp(),
        min(xact_start),
-       coalesce(bool_or(state IS NULL AND backend_type = 'client backend'), false)
+       coalesce(bool_or(query = '<insufficient privilege>'), false)
+           OR current_setting('transaction_isolation') <> 'read committed'
 FROM pg_stat_activity
-WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type <> 'autovacuum worker'
+WHERE datname = current_database()
+  AND pid <> pg_backend_pid()
+  AND backend_type IS DISTINCT FROM 'autovacuum worker'
 """
 
 
@@ -57,8 +61,8 @@ def sync_watermark() -> dt.datetime | None:
         # pg_stat_activity is read once per transaction and then cached: a second read in the request would be stale.
         cursor.execute("SELECT pg_stat_clear_snapshot()")
         cursor.execute(OPEN_TRANSACTIONS)
-        now, oldest, hidden = cursor.fetchone()
-    if hidden:
+        now, oldest, unbounded = cursor.fetchone()
+    if unbounded:
         return None
     start = now if oldest is None else min(now, oldest)
     return start - _seconds("SYNC_CLOCK_SKEW_SECONDS", DEFAULT_CLOCK_SKEW_SECONDS)

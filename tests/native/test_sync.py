@@ -166,6 +166,23 @@ def test_without_open_writes_tokens_follow_the_clock_and_never_go_back(api, orga
     assert again == ["now"]  # changed within the allowance: read once more (at least once; dedupe by id)
 
 
+@ON_POSTGRESQL
+@pytest.mark.django_db(transaction=True)
+def test_under_repeatable_read_the_sync_restarts_where_it_started(api, organization):
+    # The request's snapshot would then be older than the watermark's query: nothing it missed is bounded.
+    make(organization, "a", minutes=1)
+    with connection.cursor() as cursor:
+        cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    try:
+        body = api.get("/api/v1/contacts", {"updated_since": "2026-01-01T00:00:00Z"}).json()
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL READ COMMITTED")
+
+    assert [row["name"] for row in body["results"]] == ["a"]
+    assert body["next_updated_since"] == "2026-01-01T00:00:00Z"
+
+
 @ON_SQLITE
 @pytest.mark.django_db
 def test_on_sqlite_the_watermark_is_now_minus_the_longest_write(api, organization, settings, monkeypatch):

@@ -63,7 +63,12 @@ class ContactFilter(filters.FilterSet):
     created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     updated_after = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
     updated_before = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="lt")
-    updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = filters.IsoDateTimeFilter(
+        field_name="updated_at",
+        lookup_expr="gte",
+        help_text="An incremental sync: contacts changed at or after this instant, by `updated_at` ascending. The "
+        "last page's `next_updated_since` is where the next sync starts.",
+    )
     q = filters.CharFilter(method="filter_search")
 
     class Meta:

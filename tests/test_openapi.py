@@ -183,7 +183,8 @@ def test_docs_pages_load_only_this_sites_scripts_under_the_policy(url):
     assert response.status_code == 200
     html = response.content.decode()
     assert "cdn." not in html and "jsdelivr" not in html and "googleapis" not in html
-    assert policy_of(response) == POLICY
+    # The pages' whole policy (styles and Redoc's worker relaxed) is tests/test_csp.py's; scripts stay this site's.
+    assert policy_of(response)["script-src"] == POLICY["script-src"]
     assert INLINE_SCRIPT.findall(html) == []
     assert EVENT_HANDLER.findall(html) == []
     assert JAVASCRIPT_URL.findall(html) == []

@@ -27,6 +27,25 @@ def copy_rows_in(
             copy.write_row(row)
 
 
+def copy_text_in(table: str, columns: Sequence[str], lines: Iterable[str], *, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Write `lines`, each a row already in COPY's text format (tab-separated, escaped, ending in a newline), into
+    `table`, sent in pieces of about PIECE_BYTES."""
+    connection = connections[using]
+    quoted = ", ".join(connection.ops.quote_name(column) for column in columns)
+    sql = f"COPY {connection.ops.quote_name(table)} ({quoted}) FROM STDIN"
+    with connection.cursor() as cursor, connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
+        piece: list[str] = []
+        size = 0
+        for line in lines:
+            piece.append(line)
+            size += len(line)
+            if size >= PIECE_BYTES:
+                copy.write("".join(piece))
+                piece, size = [], 0
+        if piece:
+            copy.write("".join(piece))
+
+
 def copy_csv_out(query: str, params: Sequence[Any], *, using: str = DEFAULT_DB_ALIAS) -> Iterator[str]:
     """The rows of `query` as CSV text (no header), streamed as the server produces them, in whole characters."""
     connection = connections[using]

@@ -7,21 +7,21 @@ are read once per batch for the ids not seen before.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
 
-from contacts.models import Branch, ContactGroup, ContactSource, Tag, Team
+from contacts.models import Branch, ContactGroup, Tag, Team
 from events.models import EventType
 from events.services import PendingEvent
 from events.values import CUSTOM_PREFIX, render_reference
 
 # The cleaned row names a reference by its column; events name the field.
 _REFERENCE_COLUMNS = {"branch_id": "branch", "team_id": "team", "assigned_user_id": "assigned_user"}
-# Derived from the phone, not a value the row gave.
-_SKIPPED = frozenset({"phone_valid"})
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def _or_null(value: Any) -> Any:
@@ -53,8 +53,8 @@ class ImportEvents:
         """One query per kind of name the batch needs and has not seen yet."""
         wanted: dict[str, set[int]] = {}
         for row in rows:
-            wanted.setdefault("tags", set()).update(row.tag_ids, row.tag_ids_before)
-            wanted.setdefault("groups", set()).update(row.group_ids, row.group_ids_before)
+            wanted.setdefault("tags", set()).update(row.tag_ids, row.tag_ids_before or ())
+            wanted.setdefault("groups", set()).update(row.group_ids, row.group_ids_before or ())
             for column, kind in _REFERENCE_COLUMNS.items():
                 if column in row.values:
                     wanted.setdefault(kind, set()).add(row.values[column])
@@ -71,25 +71,32 @@ class ImportEvents:
         return name, _or_null(value)
 
     def created(self, rows: list[Any]) -> list[PendingEvent]:
+        """Each row's changes are the JSON text cleaning made, plus the names of its tags, groups and references
+        (JSON keys unordered, as PostgreSQL's jsonb keeps them)."""
         self._prepare(rows)
         tag_names, group_names = self.names.get("tags", {}), self.names.get("groups", {})
+        # Imports repeat a few combinations of tags: each is rendered once.
+        rendered: dict[tuple[str, tuple[int, ...]], str] = {}
         events = []
         for row in rows:
-            changes: dict[str, dict[str, Any]] = {}
-            for name, value in row.values.items():
-                if name in _SKIPPED:
-                    continue
-                name, value = self._value(name, value)
-                if value not in (None, False):
-                    changes[name] = {"before": None, "after": value}
-            changes.setdefault("source", {"before": None, "after": ContactSource.IMPORT.value})
-            for key, value in row.custom.items():
-                changes[CUSTOM_PREFIX + key] = {"before": None, "after": value}
-            if row.tag_ids:
-                changes["tags"] = {"before": None, "after": sorted(tag_names[pk] for pk in row.tag_ids)}
-            if row.group_ids:
-                changes["groups"] = {"before": None, "after": sorted(group_names[pk] for pk in row.group_ids)}
-            events.append(PendingEvent(row.uuid, EventType.CREATED, dict(sorted(changes.items()))))
+            extras = []
+            for relation, ids, names in (("tags", row.tag_ids, tag_names), ("groups", row.group_ids, group_names)):
+                if ids:
+                    key = (relation, tuple(ids))
+                    text = rendered.get(key)
+                    if text is None:
+                        after = _dumps(sorted(names[pk] for pk in ids))
+                        text = rendered[key] = f'"{relation}":{{"before":null,"after":{after}}}'
+                    extras.append(text)
+            for column, kind in _REFERENCE_COLUMNS.items():
+                if row.values.get(column) is not None:
+                    extras.append(
+                        f'"{kind}":{{"before":null,"after":{_dumps(self._value(column, row.values[column])[1])}}}'
+                    )
+            changes = row.event_json
+            if extras:
+                changes = changes[:-1] + ("," if len(changes) > 2 else "") + ",".join(extras) + "}"
+            events.append(PendingEvent(row.uuid, EventType.CREATED, changes))
         return events
 
     def updated(self, rows: list[Any]) -> list[PendingEvent]:
@@ -104,8 +111,8 @@ class ImportEvents:
             for key, old in (row.custom_before or {}).items():
                 changes[CUSTOM_PREFIX + key] = {"before": old, "after": row.custom[key]}
             for relation, added, had in (
-                ("tags", row.tag_ids, row.tag_ids_before),
-                ("groups", row.group_ids, row.group_ids_before),
+                ("tags", row.tag_ids, row.tag_ids_before or ()),
+                ("groups", row.group_ids, row.group_ids_before or ()),
             ):
                 if added:
                     names = self.names.get(relation, {})

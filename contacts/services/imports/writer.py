@@ -132,8 +132,8 @@ class BatchWriter(BatchStep):
             # Tags and groups are added, never removed: an import does not take away what it does not mention.
             row.tag_ids = [pk for pk in row.tag_ids if pk not in tag_links.get(contact.pk, ())]
             row.group_ids = [pk for pk in row.group_ids if pk not in group_links.get(contact.pk, ())]
-            row.tag_ids_before = sorted(tag_links.get(contact.pk, ())) if row.tag_ids else []
-            row.group_ids_before = sorted(group_links.get(contact.pk, ())) if row.group_ids else []
+            row.tag_ids_before = sorted(tag_links.get(contact.pk, ())) if row.tag_ids else None
+            row.group_ids_before = sorted(group_links.get(contact.pk, ())) if row.group_ids else None
             if dirty or row.tag_ids or row.group_ids:
                 changed.append(row)
         return changed

@@ -110,8 +110,8 @@ class ActorSchema(serializers.Serializer):
 
 
 class ChangeSchema(serializers.Serializer):
-    before = serializers.JSONField(allow_null=True)
-    after = serializers.JSONField(allow_null=True)
+    before = serializers.JSONField(help_text="Any JSON value; null for none.")
+    after = serializers.JSONField(help_text="Any JSON value; null for none.")
 
     class Meta:
         ref_name = "EventChange"

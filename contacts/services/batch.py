@@ -26,6 +26,8 @@ from contacts.services.batch_write import write_prepared
 from contacts.services.changes import ChangeKind, record_change
 from contacts.services.contact_fields import PLAIN_FIELDS, UNIQUE_FIELDS, clean_field
 from contacts.services.custom_fields import clean_custom_fields
+from events.builders import ContactChange, contact_events
+from events.values import snapshot
 
 __all__ = ["MATCH_FIELDS", "MAX_ITEMS", "OPERATIONS", "BatchItem", "ItemOutcome", "write_batch"]
 
@@ -78,9 +80,41 @@ def write_batch(*, organization: Organization, items: Sequence[BatchItem], actor
         known = Known(organization, items)
         prepared = [_prepare(known, item) for item in items]
         ready = [p for p in prepared if p.outcome.error is None]
+        before = _before(ready)
         written = write_prepared(organization, ready, rank=known.rank)
-        record_change(ChangeKind.BATCH, organization_id=organization.pk, contact_ids=sorted(written), actor=actor)
+        done = sorted((p for p in ready if p.outcome.contact is not None), key=lambda p: p.contact.pk)
+        changes = [ContactChange(p.contact, before.get(id(p)), _names(p, "tags"), _names(p, "groups")) for p in done]
+        record_change(
+            ChangeKind.BATCH,
+            organization_id=organization.pk,
+            contact_ids=sorted(written),
+            actor=actor,
+            events=contact_events(changes),
+        )
     return [p.outcome for p in prepared]
+
+
+def _before(ready: list[Prepared]) -> dict[int, dict[str, Any]]:
+    """{id(item): snapshot of its contact before the write}, for the items that change a contact; the current
+    tags or groups (a query each for the batch) of those whose item replaces them."""
+    changing = [p for p in ready if p.contact is not None]
+    current: dict[str, dict[int, list[str]]] = {}
+    for relation, name in (("tags", "tag__name"), ("groups", "contactgroup__name")):
+        ids = [p.contact.pk for p in changing if relation in p.links]
+        current[relation] = {pk: [] for pk in ids}
+        through = getattr(Contact, relation).through
+        for contact_id, linked in (
+            through.objects.filter(contact_id__in=ids).values_list("contact_id", name) if ids else []
+        ):
+            current[relation][contact_id].append(linked)
+    return {
+        id(p): snapshot(p.contact, tags=current["tags"].get(p.contact.pk), groups=current["groups"].get(p.contact.pk))
+        for p in changing
+    }
+
+
+def _names(prepared: Prepared, relation: str) -> list[str] | None:
+    return [target.name for target in prepared.links[relation]] if relation in prepared.links else None
 
 
 def _prepare(known: Known, item: BatchItem) -> Prepared:

@@ -26,9 +26,14 @@ logger = logging.getLogger(__name__)
 
 ATTEMPT_THREADS = 4
 BATCH = 200
-# A delivery handed to the queue is not queued again for this long (its message may simply still be waiting).
-QUEUED_FOR = dt.timedelta(minutes=5)
+# A delivery handed to the queue is not queued again for this long (its message may simply still be waiting); a
+# worker that starts forgets these marks, since a worker that died may have taken messages with it.
+QUEUED_FOR = dt.timedelta(minutes=1)
 
+# At most one dispatch task per this many seconds from one process; the workers' pumps catch anything later.
+KICK_INTERVAL = 0.05
+_kicked_at = float("-inf")
+_trailing: threading.Timer | None = None
 _wake = threading.Event()
 _lock = threading.Lock()
 _thread: threading.Thread | None = None
@@ -65,16 +70,39 @@ def _event_saved(sender, instance, created: bool, **kwargs) -> None:
 def kick() -> None:
     """Tell a dispatcher that an event committed."""
     if with_broker():
-        from webhooks.tasks import dispatch_task
-
-        try:
-            dispatch_task.delay()
-        except Exception:  # the broker is down: the workers' pumps still find the event
-            logger.warning("could not queue webhooks.dispatch", exc_info=True)
+        _kick_queue()
         return
     if _thread is None and settings.WEBHOOK_DELIVERY_THREAD and _endpoints_exist():
         start_thread()
     _wake.set()
+
+
+def _kick_queue() -> None:
+    # One task per KICK_INTERVAL for a burst of commits (a task reads every event committed before it runs), and
+    # one more at the end of the interval for the commits that came after the first.
+    global _kicked_at, _trailing
+    now = time.monotonic()
+    with _lock:
+        if now - _kicked_at < KICK_INTERVAL:
+            if _trailing is None:
+                _trailing = threading.Timer(KICK_INTERVAL - (now - _kicked_at), _send_kick)
+                _trailing.daemon = True
+                _trailing.start()
+            return
+        _kicked_at = now
+    _send_kick()
+
+
+def _send_kick() -> None:
+    global _trailing, _kicked_at
+    with _lock:
+        _trailing, _kicked_at = None, time.monotonic()
+    from webhooks.tasks import dispatch_task
+
+    try:
+        dispatch_task.delay()
+    except Exception:  # the broker is down: the workers' pumps still find the event
+        logger.warning("could not queue webhooks.dispatch", exc_info=True)
 
 
 def _endpoints_exist() -> bool:

@@ -12,9 +12,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -25,6 +27,17 @@ from webhooks.services.rotate_secret import active_secrets
 OWED = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
 LEASE_MARGIN = dt.timedelta(seconds=5)
 INTERRUPTED = "No answer recorded: the attempt was interrupted (the worker stopped)"
+
+
+@contextmanager
+def bookkeeping() -> Iterator[None]:
+    """A transaction for the delivery log. On PostgreSQL its commit does not wait for the disk: what a database
+    crash could lose is a claim or an outcome, and either only makes the delivery go once more (at least once)."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        yield
 
 
 def eligible(now: dt.datetime) -> QuerySet[WebhookDelivery]:
@@ -59,6 +72,11 @@ def due_ids(*, now: dt.datetime | None = None, limit: int = 200, queue_for: dt.t
     return ids
 
 
+def forget_queued() -> int:
+    """Clear every "handed to the queue" mark, so the pump queues those deliveries again."""
+    return WebhookDelivery.objects.filter(queued_until__isnull=False).update(queued_until=None)
+
+
 def attempt(delivery_id: int, *, now: dt.datetime | None = None) -> WebhookAttempt | None:
     """Send the delivery once if it may be sent now; the attempt recorded, or None if it was not (not due, held
     back, or another worker claimed it first)."""
@@ -69,7 +87,7 @@ def attempt(delivery_id: int, *, now: dt.datetime | None = None) -> WebhookAttem
     endpoint = row.endpoint
     lease = dt.timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS) + LEASE_MARGIN
     count = row.attempt_count + 1
-    with transaction.atomic():
+    with bookkeeping():
         claimed = WebhookDelivery.objects.filter(pk=row.pk, status=row.status, attempt_count=row.attempt_count).update(
             status=DeliveryStatus.SENDING, lease_until=now + lease, attempt_count=count, queued_until=None
         )
@@ -103,20 +121,22 @@ def _record(
     log.status_code, log.succeeded = outcome.status_code, outcome.succeeded
     log.response_excerpt, log.latency_ms, log.error = outcome.excerpt, outcome.latency_ms, outcome.error
     mine = WebhookDelivery.objects.filter(pk=row.pk, attempt_count=count, status=DeliveryStatus.SENDING)
-    with transaction.atomic():
+    with bookkeeping():
         log.save(update_fields=["status_code", "succeeded", "response_excerpt", "latency_ms", "error"])
         done = {"lease_until": None, "last_status_code": outcome.status_code}
         if outcome.succeeded:
-            mine.update(status=DeliveryStatus.SUCCEEDED, delivered_at=now, body="", **done)
-            WebhookEndpoint.objects.filter(pk=row.endpoint_id, failing_since__isnull=False).update(failing_since=None)
+            row.status = DeliveryStatus.SUCCEEDED
+            mine.update(status=row.status, delivered_at=now, body="", **done)
+            if row.endpoint.failing_since is not None:
+                WebhookEndpoint.objects.filter(pk=row.endpoint_id).update(failing_since=None)
             return
         schedule = settings.WEBHOOK_RETRY_SCHEDULE
         if count <= len(schedule):
-            mine.update(
-                status=DeliveryStatus.PENDING, next_attempt_at=now + dt.timedelta(seconds=schedule[count - 1]), **done
-            )
+            row.status = DeliveryStatus.PENDING
+            mine.update(status=row.status, next_attempt_at=now + dt.timedelta(seconds=schedule[count - 1]), **done)
         else:
-            mine.update(status=DeliveryStatus.FAILED, next_attempt_at=None, body="", **done)
+            row.status = DeliveryStatus.FAILED
+            mine.update(status=row.status, next_attempt_at=None, body="", **done)
         _endpoint_failed(row.endpoint_id, outcome, now)
 
 
@@ -144,7 +164,7 @@ def attempt_in_order(delivery_id: int, *, now: dt.datetime | None = None, limit:
         if log is None:
             return made
         made += 1
-        delivery = WebhookDelivery.objects.only("endpoint_id", "contact_uuid", "status").get(pk=delivery_id)
+        delivery = log.delivery  # its status as this attempt left it
         if delivery.status in OWED or delivery.contact_uuid is None:
             return made
         following = (

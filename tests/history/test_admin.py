@@ -194,3 +194,15 @@ def test_change_history_of_another_organization_is_not_shown(staff_client, organ
 
     assert response.status_code == 302
     assert response["Location"] == reverse("admin:index")
+
+
+def test_a_superuser_sees_every_organizations_events_and_an_agent_its_own(
+    staff_client, organization, other_organization
+):
+    make_event(organization, ADA, actor_name="acme-actor")
+    make_event(other_organization, uuid.uuid4(), actor_name="globex-actor")
+
+    everything = text_of(changelist(staff_client(superuser=True, username="root")))
+    assert "acme-actor" in everything and "globex-actor" in everything
+    own = text_of(changelist(staff_client(organization, role=Membership.Role.AGENT, username="dave")))
+    assert "acme-actor" in own and "globex-actor" not in own

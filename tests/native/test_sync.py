@@ -7,7 +7,9 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import random
 import threading
+import time
 
 import pytest
 from django.db import connection, transaction
@@ -290,3 +292,59 @@ def test_a_watermark_that_cannot_be_bounded_restarts_where_the_walk_started(api,
     body = api.get("/api/v1/contacts", {"updated_since": "2026-01-01T12:00:00Z"}).json()
 
     assert body["next_updated_since"] == "2026-01-01T12:00:00Z"
+
+
+@ON_POSTGRESQL
+@pytest.mark.django_db(transaction=True)
+def test_syncs_chained_on_their_tokens_while_writers_run_miss_no_change(api, organization, settings):
+    settings.SYNC_CLOCK_SKEW_SECONDS = 0
+    ids = [make(organization, f"c{index}", minutes=index).pk for index in range(40)]
+    stop, failures = threading.Event(), []
+
+    def writer(seed: int) -> None:
+        chooser = random.Random(seed)
+        try:
+            for turn in range(1000):
+                if stop.is_set():
+                    return
+                with transaction.atomic():
+                    locked = Contact.objects.select_for_update().get(pk=chooser.choice(ids))
+                    update_contact(locked, name=f"w{seed}-{turn}")
+                    time.sleep(chooser.uniform(0, 0.03))  # committed well after its timestamp
+        except BaseException as error:  # reported below
+            failures.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=writer, args=(seed,)) for seed in range(3)]
+    for thread in threads:
+        thread.start()
+    latest: dict[str, str] = {}  # what the client holds: each contact's last state read, by id
+    token, walks = "2026-01-01T00:00:00Z", 0
+    deadline = time.monotonic() + 2
+    try:
+        while time.monotonic() < deadline or walks < 5:
+            token = sync_into(api, token, latest)
+            walks += 1
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(20)
+    token = sync_into(api, token, latest)  # every write has committed: the last sync from the last token
+
+    assert not failures, failures
+    names = dict(Contact.objects.filter(pk__in=ids).values_list("uuid", "name"))
+    assert latest == {str(uuid): name for uuid, name in names.items()}
+    assert sum(name.startswith("w") for name in latest.values()) >= 10  # the writers did write
+
+
+def sync_into(api, since: str, latest: dict[str, str]) -> str:
+    """One sync from `since`, its rows folded into `latest` (the later read wins); the next sync's token."""
+    response = api.get("/api/v1/contacts", {"updated_since": since, "limit": 7})
+    while True:
+        assert response.status_code == 200, response.json()
+        for row in response.json()["results"]:
+            latest[row["id"]] = row["name"]
+        if response.json()["next"] is None:
+            return response.json()["next_updated_since"]
+        response = api.get(response.json()["next"])

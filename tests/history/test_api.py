@@ -273,3 +273,11 @@ def test_a_page_of_events_reads_in_constant_queries(api, organization, django_as
         response = api.get("/api/v1/events", {"limit": 50})
 
     assert len(response.json()["results"]) == 50
+
+
+def test_paths_take_a_trailing_slash(api, organization):
+    event = make_event(organization, ADA)
+
+    assert ids(api.get("/api/v1/events/")) == [str(event.uuid)]
+    assert ids(api.get(f"/api/v1/contacts/{ADA}/history/")) == [str(event.uuid)]
+    assert api.post("/api/v1/events", {}, format="json").status_code == 405

@@ -9,12 +9,15 @@ create), then again with new names over what the first pass wrote (every item an
   in-process cleaning (a file this small never forks);
 - batch: `POST /api/v1/contacts/batch` of those items through Django's test client (authentication, parsing,
   validation, the writes and the rendering of every contact in the answer).
-Every figure is the median of --runs runs (each in its own organization); the ratio is batch / importer.
+Every figure is the median of --runs runs (each in its own organization); the ratio is batch / importer. Garbage
+is collected before each measurement, so that neither side pays for a collection of what the other left behind;
+--each prints every run's figures (the spread on a shared machine).
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import io
 import json
 import os
@@ -86,6 +89,7 @@ def organization(name: str):
 def time_importer(org, payload: bytes) -> float:
     from contacts.services.imports import ImportOptions, import_contacts
 
+    gc.collect()
     start = time.perf_counter()
     result = import_contacts(org, io.BytesIO(payload), ImportOptions(mode="upsert", match_on="phone"))
     elapsed = time.perf_counter() - start
@@ -100,6 +104,7 @@ def time_batch(org, body: str, expected: int) -> float:
 
     _, secret = make_api_key(org, scopes=["contacts:write"])
     client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    gc.collect()
     start = time.perf_counter()
     response = client.post("/api/v1/contacts/batch", body, content_type="application/json")
     elapsed = time.perf_counter() - start
@@ -112,6 +117,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--items", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--each", action="store_true", help="print every run's figures too")
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres"):
@@ -138,6 +144,9 @@ def main() -> None:
         times["batch new"].append(time_batch(batched, batch_body(first), 201))
         times["importer again"].append(time_importer(imported, csv_file(second)))
         times["batch again"].append(time_batch(batched, batch_body(second), 200))
+    if args.each:
+        for key, values in times.items():
+            print(f"  {key:15}", "  ".join(f"{value * 1000:7.1f}" for value in values))
     median = {key: statistics.median(values) * 1000 for key, values in times.items()}
     print(f"{args.items} items, median of {args.runs} runs (ms):")
     for case in ("new", "again"):

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from django.core.management.base import CommandError
 
-from contacts.api.dialects.sfmc.scopes import SFMC_SCOPES, UnknownScope, canonical_scopes, scope_text
+from contacts.api.dialects.sfmc.scopes import (
+    SFMC_PERMISSIONS,
+    SFMC_SCOPES,
+    UnknownScope,
+    canonical_scopes,
+    scope_text,
+)
 from contacts.management.commands._base import CrmCommand, add_client_arguments, create_client, get_organization
-from contacts.models import OAuthClient, Scope
+from contacts.models import OAuthClient
 
 
 class Command(CrmCommand):
@@ -31,8 +37,8 @@ class Command(CrmCommand):
                 "Repeat or space-separate. SFMC names ("
                 + ", ".join(SFMC_SCOPES)
                 + ") or canonical ones ("
-                + ", ".join(Scope.values)
-                + "). Default: every scope."
+                + ", ".join(sorted(SFMC_PERMISSIONS))
+                + "). Default: every permission SFMC's endpoints use."
             ),
         )
 
@@ -40,10 +46,10 @@ class Command(CrmCommand):
         organization = get_organization(org)
         names = [part for text in scopes or [] for part in text.split()]
         try:
-            canonical = sorted(canonical_scopes(names)) if names else list(Scope.values)
+            canonical = sorted(canonical_scopes(names) if names else SFMC_PERMISSIONS)
         except UnknownScope as unknown:
             raise CommandError(
-                f"Unknown scope {unknown} (--scope); use {', '.join(SFMC_SCOPES)} or {', '.join(Scope.values)}"
+                f"Unknown scope {unknown} (--scope); use {', '.join(SFMC_SCOPES)} or {', '.join(sorted(SFMC_PERMISSIONS))}"
             ) from None
         client, secret = create_client(
             OAuthClient, organization=organization, name=name, client_id=client_id, scopes=canonical

@@ -18,6 +18,8 @@ SFMC_SCOPES: dict[str, frozenset[str]] = {
     ),
 }
 
+SFMC_PERMISSIONS = frozenset().union(*SFMC_SCOPES.values())
+
 
 class UnknownScope(ValueError):
     pass
@@ -39,8 +41,9 @@ def canonical_scopes(names: Iterable[str]) -> set[str]:
 
 def scope_text(scopes: Iterable[str]) -> str:
     """How a set of canonical scopes is named back to an SFMC client: SFMC names where they cover whole groups,
-    canonical values for whatever is left (a client created with only `contacts:create`, say)."""
-    remaining = set(scopes)
+    canonical values for whatever is left (a client created with only `contacts:create`, say). Permissions no
+    SFMC endpoint asks for (the native API's `contacts:write` and `settings:write`) are not named."""
+    remaining = set(scopes) & SFMC_PERMISSIONS
     names = []
     for name, covered in SFMC_SCOPES.items():
         if covered <= remaining:

@@ -11,7 +11,8 @@ create), then again with new names over what the first pass wrote (every item an
   validation, the writes and the rendering of every contact in the answer).
 Every figure is the median of --runs runs (each in its own organization); the ratio is batch / importer. Garbage
 is collected before each measurement, so that neither side pays for a collection of what the other left behind;
---each prints every run's figures (the spread on a shared machine).
+--each prints every run's figures (the spread on a shared machine); --split prints, for the creates, the CPU time
+(this process's, so the server's share of a statement is not in it) of each side and of the batch's parts.
 """
 
 from __future__ import annotations
@@ -25,12 +26,26 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.test_settings")
 
 TAGS = ["VIP", "Lead"]
+# {part: CPU seconds per run}, filled when --split is given.
+SPLIT: dict[str, list[float]] = {}
+# The batch request's parts: (label, module, attribute), nested parts after the part they are in.
+PARTS = [
+    ("validating the items (view)", "contacts.api.native.batch", "ContactBatchView._item"),
+    ("write_batch", "contacts.api.native.batch", "write_batch"),
+    ("  reading what they refer to", "contacts.services.batch", "Known"),
+    ("    normalizing the phones", "contacts.services.batch_known", "normalize_phone"),
+    ("  writing (COPY, links)", "contacts.services.batch", "write_prepared"),
+    ("  building the events", "contacts.services.batch", "contact_events"),
+    ("  record_change (writing them)", "contacts.services.batch", "record_change"),
+    ("rendering the contacts (view)", "contacts.api.native.batch", "render_contact"),
+]
 
 
 def phone(n: int) -> str:
@@ -113,11 +128,45 @@ def time_batch(org, body: str, expected: int) -> float:
     return elapsed
 
 
+def measure_parts() -> dict[str, float]:
+    """Wrap each part so that its CPU time adds up in the returned dict (reset by the caller per request)."""
+    import importlib
+
+    spent: dict[str, float] = {}
+    for label, module_name, attribute in PARTS:
+        owner: Any = importlib.import_module(module_name)
+        *path, name = attribute.split(".")
+        for step in path:
+            owner = getattr(owner, step)
+        spent[label] = 0.0
+        setattr(owner, name, _timed(getattr(owner, name), label, spent))
+    return spent
+
+
+def _timed(real: Any, label: str, spent: dict[str, float]) -> Any:
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        start = time.process_time()
+        try:
+            return real(*args, **kwargs)
+        finally:
+            spent[label] += time.process_time() - start
+
+    return timed
+
+
+def cpu(key: str, call: Any, *args: Any) -> float:
+    start = time.process_time()
+    elapsed = call(*args)
+    SPLIT.setdefault(key, []).append(time.process_time() - start)
+    return elapsed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--items", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--each", action="store_true", help="print every run's figures too")
+    parser.add_argument("--split", action="store_true", help="print the CPU time of each side and the batch's parts")
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres"):
@@ -137,11 +186,15 @@ def main() -> None:
     settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["v1"] = "100000/min"
     call_command("migrate", verbosity=0)
     first, second = rows(args.items), rows(args.items, version=2)
+    spent = measure_parts() if args.split else {}
     times: dict[str, list[float]] = {key: [] for key in ("importer new", "batch new", "importer again", "batch again")}
     for run in range(args.runs):
         imported, batched = organization(f"imp{run}"), organization(f"bat{run}")
-        times["importer new"].append(time_importer(imported, csv_file(first)))
-        times["batch new"].append(time_batch(batched, batch_body(first), 201))
+        times["importer new"].append(cpu("importer, whole import", time_importer, imported, csv_file(first)))
+        spent.update(dict.fromkeys(spent, 0.0))
+        times["batch new"].append(cpu("batch, whole request", time_batch, batched, batch_body(first), 201))
+        for label, seconds in spent.items():
+            SPLIT.setdefault(label, []).append(seconds)
         times["importer again"].append(time_importer(imported, csv_file(second)))
         times["batch again"].append(time_batch(batched, batch_body(second), 200))
     if args.each:
@@ -152,6 +205,10 @@ def main() -> None:
     for case in ("new", "again"):
         imp, bat = median[f"importer {case}"], median[f"batch {case}"]
         print(f"  {case:6} importer {imp:8.1f}   batch {bat:8.1f}   batch/importer {bat / imp:.2f}x")
+    if args.split:
+        print("CPU time of the creates, median (ms):")
+        for label, values in SPLIT.items():
+            print(f"  {label:32} {statistics.median(values) * 1000:8.1f}")
 
 
 if __name__ == "__main__":

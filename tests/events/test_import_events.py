@@ -102,3 +102,16 @@ def test_a_large_batch_writes_one_event_per_contact(organization):
         "phone": {"before": None, "after": "+12125550007"},
         "source": {"before": None, "after": "import"},
     }
+
+
+def test_values_that_copy_must_escape_arrive_as_given(organization):
+    odd = 'Zoë "Z" back\\slash\ttab'
+    rows = COPY_FROM_ROWS + 1
+    lines = [f"+1212555{index:04d},Person {index}" for index in range(1, rows)]
+    text = "phone,name\n" + '+12125550000,"' + odd.replace('"', '""') + '"\n' + "\n".join(lines) + "\n"
+
+    import_contacts(organization, io.BytesIO(text.encode()), ImportOptions())
+
+    zoe = Contact.objects.get(phone="+12125550000")
+    assert zoe.name == odd
+    assert ContactEvent.objects.get(contact_uuid=zoe.uuid).changes["name"] == {"before": None, "after": odd}

@@ -93,7 +93,9 @@ def attempt(delivery_id: int, *, now: dt.datetime | None = None) -> WebhookAttem
         )
         if not claimed:
             return None
-        log = WebhookAttempt.objects.create(delivery=row, attempted_at=now, error=INTERRUPTED)
+        if row.status == DeliveryStatus.SENDING:
+            # Its last attempt's worker died before recording an outcome: say so in the log.
+            WebhookAttempt.objects.create(delivery=row, attempted_at=row.lease_until - lease, error=INTERRUPTED)
     body = row.body or rebuild_body(row)
     try:
         target = ssrf.resolve(endpoint.url)
@@ -104,6 +106,7 @@ def attempt(delivery_id: int, *, now: dt.datetime | None = None) -> WebhookAttem
         # a caller gave to schedule by.
         headers = signing.headers(row.message_id, timezone.now(), body, active_secrets(endpoint, now))
         outcome = transport.post(target, body, headers)
+    log = WebhookAttempt(delivery=row, attempted_at=now)
     _record(row, log, count, outcome, now)
     return log
 
@@ -122,7 +125,7 @@ def _record(
     log.response_excerpt, log.latency_ms, log.error = outcome.excerpt, outcome.latency_ms, outcome.error
     mine = WebhookDelivery.objects.filter(pk=row.pk, attempt_count=count, status=DeliveryStatus.SENDING)
     with bookkeeping():
-        log.save(update_fields=["status_code", "succeeded", "response_excerpt", "latency_ms", "error"])
+        log.save()
         done = {"lease_until": None, "last_status_code": outcome.status_code}
         if outcome.succeeded:
             row.status = DeliveryStatus.SUCCEEDED

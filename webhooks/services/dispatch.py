@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Min
 from django.utils import timezone
 
 from events.models import ContactEvent
@@ -32,30 +32,33 @@ def _cursor() -> DispatchCursor | None:
         return None
     first = WebhookEndpoint.objects.order_by("created_at").values_list("created_at", flat=True).first()
     # History from before the first endpoint is never owed to anyone: start after it.
-    start = 0
+    start = None
     if first is not None:
-        start = ContactEvent.objects.filter(occurred_at__lt=first).aggregate(top=Max("id"))["top"] or 0
+        start = ContactEvent.objects.filter(occurred_at__lt=first).aggregate(top=Max("id"))["top"]
+    if start is None:
+        # Just before the oldest event: the ids below it were never events (or were purged), not gaps.
+        start = (ContactEvent.objects.aggregate(low=Min("id"))["low"] or 1) - 1
     DispatchCursor.objects.get_or_create(pk=1, defaults={"last_event_id": start})
     return DispatchCursor.objects.select_for_update(skip_locked=True).filter(pk=1).first()
 
 
 def dispatch_events(*, now: dt.datetime | None = None, batch: int = BATCH) -> tuple[int, bool]:
-    """One pass: (deliveries created, whether more events wait to be read)."""
+    """One pass: (deliveries owed by the events read, whether more events wait to be read)."""
     now = now or timezone.now()
     with transaction.atomic():
         cursor = _cursor()
         if cursor is None:
             return 0, False
-        if not WebhookEndpoint.objects.filter(enabled=True).exists():
+        stamp = now.timestamp()
+        kept = {int(key): seen for key, seen in cursor.gaps.items() if seen > stamp - GAP_SECONDS}
+        events = list(ContactEvent.objects.filter(id__gt=cursor.last_event_id).order_by("id")[:batch])
+        if events and not WebhookEndpoint.objects.filter(enabled=True).exists():
             # Nothing is owed to anyone: skip straight to the newest event.
             top = ContactEvent.objects.aggregate(top=Max("id"))["top"] or 0
-            if top > cursor.last_event_id or cursor.gaps:
-                cursor.last_event_id, cursor.gaps = max(top, cursor.last_event_id), {}
-                cursor.save(update_fields=["last_event_id", "gaps", "updated_at"])
+            cursor.last_event_id, cursor.gaps = max(top, cursor.last_event_id), {}
+            cursor.save(update_fields=["last_event_id", "gaps", "updated_at"])
             return 0, False
-        stamp = now.timestamp()
-        gaps = {int(key): seen for key, seen in cursor.gaps.items() if seen > stamp - GAP_SECONDS}
-        events = list(ContactEvent.objects.filter(id__gt=cursor.last_event_id).order_by("id")[:batch])
+        gaps = dict(kept)
         late = list(ContactEvent.objects.filter(id__in=list(gaps))) if gaps else []
         previous = cursor.last_event_id
         for event in late:
@@ -67,9 +70,11 @@ def dispatch_events(*, now: dt.datetime | None = None, batch: int = BATCH) -> tu
         if len(gaps) > MAX_GAPS:
             gaps = dict(sorted(gaps.items())[-MAX_GAPS:])
         created = _fan_out(sorted(late, key=lambda e: e.pk) + events, now)
-        cursor.last_event_id = previous
-        cursor.gaps = {str(key): seen for key, seen in gaps.items()}
-        cursor.save(update_fields=["last_event_id", "gaps", "updated_at"])
+        if events or late or len(kept) != len(cursor.gaps):
+            # An idle pass writes nothing.
+            cursor.last_event_id = previous
+            cursor.gaps = {str(key): seen for key, seen in gaps.items()}
+            cursor.save(update_fields=["last_event_id", "gaps", "updated_at"])
     return created, len(events) == batch
 
 

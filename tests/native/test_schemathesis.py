@@ -7,6 +7,7 @@ case meets the same seeded organization. Seeded and derandomized: a CI run repea
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import pytest
@@ -45,9 +46,14 @@ CHECKS = [not_a_server_error, response_schema_conformance, status_code_conforman
 WRITE_METHODS = {"POST", "PATCH", "PUT", "DELETE"}
 
 
+# Examples per operation and mode are multiplied by SCHEMATHESIS_SCALE (default 1, about two minutes of CI in
+# all): a longer hunt is `SCHEMATHESIS_SCALE=10 pytest tests/native/test_schemathesis.py`.
+SCALE = int(os.environ.get("SCHEMATHESIS_SCALE", "1"))
+
+
 def fuzz_settings(max_examples: int) -> settings:
     return settings(
-        max_examples=max_examples,
+        max_examples=max_examples * SCALE,
         derandomize=True,
         database=None,
         deadline=None,

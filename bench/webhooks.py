@@ -1,7 +1,9 @@
 """Webhooks from the outbox to a local receiver through a real Celery worker and Redis, on PostgreSQL.
 
-1. Latency: --latency events written one at a time (--spacing ms apart), each in its own transaction (its commit queues a
-   `webhooks.dispatch` task); outbox → delivered is the time from the commit to the receiver reading the request.
+1. Latency: --latency events written one at a time (--spacing ms apart, one run per value), each in its own
+   transaction (its commit queues a `webhooks.dispatch` task); outbox → delivered is the time from the commit to
+   the receiver reading the request. Baseline, timed in the same run: a broker round trip to the worker and back
+   (a control ping), the floor under any work handed to a worker; each p50 is also given as a ratio to it.
 2. Reliability: --events events for --contacts contacts (several per contact, so the per-contact order is exercised)
    written in bulk, as an import writes them (no commit hook: the worker's pump finds them). When half have
    arrived the worker is killed with SIGKILL (its whole process group) and started again. Then: every event must
@@ -107,7 +109,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--contacts", type=int, default=2_000)
     parser.add_argument("--latency", type=int, default=200, help="events written one by one for the latency")
-    parser.add_argument("--spacing", type=float, default=100, help="ms between the latency events")
+    parser.add_argument("--spacing", default="500,100", help="ms between the latency events (one run per value)")
     parser.add_argument("--concurrency", type=int, default=2, help="the worker's processes")
     parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument("--out", default="")
@@ -149,32 +151,26 @@ def main() -> None:
     lines: list[str] = []
     try:
         time.sleep(3)  # the worker's start; not timed
-        # -- 1. latency ----------------------------------------------------------------------------------------
-        committed: dict[int, float] = {}
-        for i in range(args.latency):
-            with transaction.atomic():
-                event = ContactEvent.objects.create(
-                    organization=org, contact_uuid=contacts[i % len(contacts)].uuid, type=EventType.UPDATED
-                )
-            committed[event.pk] = time.time()
-            time.sleep(args.spacing / 1000)
-        deadline = time.time() + 60
-        while receiver.distinct() < args.latency and time.time() < deadline:
-            time.sleep(0.05)
-        arrived: dict[int, float] = {}
-        with receiver.lock:
-            for _, at, data in receiver.seen:
-                if data is not None:
-                    arrived.setdefault(data["sequence"], at)
-        latencies = [(arrived[pk] - at) * 1000 for pk, at in committed.items() if pk in arrived]
-        lines += [
-            f"- Outbox → delivered, {len(latencies)} of {args.latency} events written one by one ({args.spacing:g} ms "
-            "apart), "
-            f"Celery worker (-c {args.concurrency}) on Redis: p50 {statistics.median(latencies):.0f} ms, "
-            f"p90 {percentile(latencies, 0.9):.0f} ms, p99 {percentile(latencies, 0.99):.0f} ms, "
-            f"max {max(latencies):.0f} ms.",
-        ]
+        from crm.celery import app
+
+        # The floor under any latency here: a broker round trip to the worker and back (control ping), timed now.
+        pings = []
+        for _ in range(20):
+            begun = time.perf_counter()
+            if app.control.ping(timeout=2):
+                pings.append((time.perf_counter() - begun) * 1000)
+        baseline = statistics.median(pings) if pings else float("nan")
+        lines.append(
+            f"- Baseline: a broker round trip to the worker (control ping), median of {len(pings)}: {baseline:.0f} ms."
+        )
         print(lines[-1], flush=True)
+        last_latency_pk = 0
+        for spacing in [float(value) for value in str(args.spacing).split(",")]:
+            p50, line, last_latency_pk = latency(args, org, contacts, receiver, spacing)
+            lines.append(f"{line} p50 / baseline: {p50 / baseline:.1f}x.")
+            print(lines[-1], flush=True)
+        if not args.events:
+            return finish(args, lines, 0)
 
         # -- 2. reliability --------------------------------------------------------------------------------------
         with receiver.lock:
@@ -213,7 +209,7 @@ def main() -> None:
             continue
         ids_of_event.setdefault(data["sequence"], set()).add(message_id)
         first_seen.setdefault(message_id, (at, data["sequence"], data["contact_id"]))
-    expected = set(ContactEvent.objects.filter(organization=org, pk__gt=max(committed)).values_list("pk", flat=True))
+    expected = set(ContactEvent.objects.filter(organization=org, pk__gt=last_latency_pk).values_list("pk", flat=True))
     lost = len(expected - set(ids_of_event))
     duplicated = sum(1 for ids in ids_of_event.values() if len(ids) > 1)
     per_contact: dict[str, list[tuple[float, int]]] = {}
@@ -236,6 +232,45 @@ def main() -> None:
     ]
     for line in lines[-2:]:
         print(line, flush=True)
+    finish(args, lines, lost + duplicated + bad + out_of_order)
+
+
+def latency(args, org, contacts, receiver: Receiver, spacing: float) -> tuple[float, str, int]:
+    """Events written one at a time, `spacing` ms apart: (p50 ms, the line to report, the last event's id)."""
+    from django.db import transaction
+
+    from events.models import ContactEvent, EventType
+
+    with receiver.lock:
+        receiver.seen.clear()
+    committed: dict[int, float] = {}
+    for i in range(args.latency):
+        with transaction.atomic():
+            event = ContactEvent.objects.create(
+                organization=org, contact_uuid=contacts[i % len(contacts)].uuid, type=EventType.UPDATED
+            )
+        committed[event.pk] = time.time()
+        time.sleep(spacing / 1000)
+    deadline = time.time() + 60
+    while receiver.distinct() < args.latency and time.time() < deadline:
+        time.sleep(0.05)
+    arrived: dict[int, float] = {}
+    with receiver.lock:
+        for _, at, data in receiver.seen:
+            if data is not None:
+                arrived.setdefault(data["sequence"], at)
+    latencies = [(arrived[pk] - at) * 1000 for pk, at in committed.items() if pk in arrived]
+    p50 = statistics.median(latencies)
+    line = (
+        f"- Outbox → delivered, {len(latencies)} of {args.latency} events written one by one ({spacing:g} ms "
+        f"apart), Celery worker (-c {args.concurrency}) on Redis: p50 {p50:.0f} ms, "
+        f"p90 {percentile(latencies, 0.9):.0f} ms, p99 {percentile(latencies, 0.99):.0f} ms, "
+        f"max {max(latencies):.0f} ms."
+    )
+    return p50, line, max(committed)
+
+
+def finish(args, lines: list[str], faults: int) -> None:
     if args.out:
         header = [
             "# Webhooks benchmark (bench/webhooks.py)",
@@ -245,7 +280,7 @@ def main() -> None:
             "",
         ]
         Path(args.out).write_text("\n".join(header + lines) + "\n")
-    if lost or duplicated or bad or out_of_order:
+    if faults:
         sys.exit(1)
 
 

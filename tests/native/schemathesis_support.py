@@ -12,6 +12,7 @@ from typing import Any
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
+from django.db.models import F
 from django.forms.models import model_to_dict
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
@@ -197,7 +198,7 @@ FIELD_VALUES = st.one_of(
     st.none(),
     st.booleans(),
     st.integers(min_value=-(2**64), max_value=2**64),
-    st.floats(allow_nan=False),
+    st.floats(allow_nan=False, allow_infinity=False),
     st.sampled_from(["pro", "free", "red", "12", "3.5", "2026-02-30", "2026-01-01", "yes", "https://example.org"]),
     st.sampled_from(["ada@example.org", "Riyadh", "", " ", "1e400", "-0", "NaN"]),
     st.lists(st.sampled_from(["red", "blue", "green", 1]), max_size=3),
@@ -278,3 +279,20 @@ def contact_filters(world: World, query: Any) -> st.SearchStrategy:
         },
     )
     return st.one_of(st.just(query), st.tuples(filters, others).map(lambda pair: {**defined, **pair[0], **pair[1]}))
+
+
+def cross_links() -> list[str]:
+    """Every contact's reference to a row of another organization than its own: the API must never make one."""
+    contacts = Contact.objects.all()
+    own = F("contact__organization")
+    found = {
+        "branch": contacts.exclude(branch=None).exclude(branch__organization=F("organization")),
+        "team": contacts.exclude(team=None).exclude(team__organization=F("organization")),
+        "tags": Contact.objects.filter(
+            pk__in=Contact.tags.through.objects.exclude(tag__organization=own).values("contact")
+        ),
+        "groups": Contact.objects.filter(
+            pk__in=Contact.groups.through.objects.exclude(contactgroup__organization=own).values("contact")
+        ),
+    }
+    return [f"{member} of {uuid}" for member, rows in found.items() for uuid in rows.values_list("uuid", flat=True)]

@@ -111,6 +111,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Many concurrent writers against the embedded database wait for the lock instead of failing.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The list's pages are short LIMIT queries; PostgreSQL still plans some of them with parallel workers, whose
+    # start-up costs more than it saves on a few cores (docs/operations.md, "Parallel query").
+    _workers = os.environ.get("DATABASE_PARALLEL_WORKERS", "0").strip() or "0"
+    if not (_workers.isascii() and _workers.isdigit()):
+        raise ImproperlyConfigured(f"DATABASE_PARALLEL_WORKERS must be a whole number, not {_workers!r}")
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    # Appended to any `options` the URL already gives (`?options=-c%20...`), so neither replaces the other.
+    _options["options"] = f"{_options.get('options', '')} -c max_parallel_workers_per_gather={int(_workers)}".strip()
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

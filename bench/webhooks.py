@@ -157,7 +157,7 @@ def main() -> None:
         pings = []
         for _ in range(20):
             begun = time.perf_counter()
-            if app.control.ping(timeout=2):
+            if app.control.ping(timeout=2, limit=1):
                 pings.append((time.perf_counter() - begun) * 1000)
         baseline = statistics.median(pings) if pings else float("nan")
         lines.append(

@@ -36,7 +36,7 @@ def test_an_id_committed_late_is_found_in_the_gaps(organization, endpoint):
     late.delete()  # as if its transaction had not committed yet when the dispatcher read past it
     dispatch_events()
     assert owed_event_ids() == [first.pk, third.pk]
-    assert set(DispatchCursor.objects.get().gaps) == {str(late_id)}
+    assert set(DispatchCursor.objects.get().gaps) == {f"{late_id}-{late_id}"}
 
     make_event(organization, id=late_id)  # now it commits
     dispatch_events()
@@ -75,3 +75,20 @@ def test_a_batch_reports_that_more_events_wait(organization, endpoint):
     assert dispatch_events(batch=3) == (3, True)
     assert dispatch_events(batch=3) == (2, False)
     assert owed_event_ids() == [e.pk for e in events]
+
+
+def test_a_range_of_missing_ids_is_one_gap_and_shrinks_as_its_events_appear(organization, endpoint):
+    first = make_event(organization)
+    middle = [make_event(organization) for _ in range(4)]
+    last = make_event(organization)
+    ids = [event.pk for event in middle]
+    for event in middle:
+        event.delete()  # a transaction of four events, not committed yet
+    dispatch_events()
+    assert DispatchCursor.objects.get().gaps.keys() == {f"{ids[0]}-{ids[3]}"}
+
+    make_event(organization, id=ids[1])  # one commits
+    make_event(organization, id=ids[2])
+    dispatch_events()
+    assert set(DispatchCursor.objects.get().gaps) == {f"{ids[0]}-{ids[0]}", f"{ids[3]}-{ids[3]}"}
+    assert owed_event_ids() == [first.pk, ids[1], ids[2], last.pk]

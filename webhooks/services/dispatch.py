@@ -2,16 +2,18 @@
 its organization that wants its type (one `WebhookDelivery` per event and endpoint, never two).
 
 Ids are taken when a row is inserted, not when its transaction commits, so a transaction that took id 7 may commit
-after one that took id 8 was read. The cursor keeps such missing ids as gaps and looks for them again at every pass
-for `GAP_SECONDS`; an id still missing then belonged to a transaction that rolled back.
+after one that took id 8 was read. The cursor keeps such missing ids as gaps (ranges of ids) and looks for them
+again at every pass for `GAP_SECONDS`; an id still missing then belonged to a transaction that rolled back.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import operator
+from functools import reduce
 
 from django.db import transaction
-from django.db.models import Max, Min
+from django.db.models import Max, Min, Q
 from django.utils import timezone
 
 from events.models import ContactEvent
@@ -20,16 +22,15 @@ from webhooks.models import DeliveryStatus, DispatchCursor, WebhookDelivery, Web
 
 BATCH = 500
 GAP_SECONDS = 300
-MAX_GAPS = 10_000
+MAX_GAPS = 1_000  # ranges of missing ids; the newest are kept
 
 
-def _cursor() -> DispatchCursor | None:
-    """The cursor row, locked; None while another dispatcher holds it (it is doing this pass)."""
-    row = DispatchCursor.objects.select_for_update(skip_locked=True).filter(pk=1).first()
+def _cursor() -> DispatchCursor:
+    """The cursor row, locked until the pass commits: passes run one at a time, and one that waited reads the
+    events committed meanwhile (skipping a locked cursor instead could leave an event for the next poll)."""
+    row = DispatchCursor.objects.select_for_update().filter(pk=1).first()
     if row is not None:
         return row
-    if DispatchCursor.objects.filter(pk=1).exists():
-        return None
     first = WebhookEndpoint.objects.order_by("created_at").values_list("created_at", flat=True).first()
     # History from before the first endpoint is never owed to anyone: start after it.
     start = None
@@ -39,7 +40,7 @@ def _cursor() -> DispatchCursor | None:
         # Just before the oldest event: the ids below it were never events (or were purged), not gaps.
         start = (ContactEvent.objects.aggregate(low=Min("id"))["low"] or 1) - 1
     DispatchCursor.objects.get_or_create(pk=1, defaults={"last_event_id": start})
-    return DispatchCursor.objects.select_for_update(skip_locked=True).filter(pk=1).first()
+    return DispatchCursor.objects.select_for_update().get(pk=1)
 
 
 def dispatch_events(*, now: dt.datetime | None = None, batch: int = BATCH) -> tuple[int, bool]:
@@ -47,10 +48,9 @@ def dispatch_events(*, now: dt.datetime | None = None, batch: int = BATCH) -> tu
     now = now or timezone.now()
     with transaction.atomic():
         cursor = _cursor()
-        if cursor is None:
-            return 0, False
         stamp = now.timestamp()
-        kept = {int(key): seen for key, seen in cursor.gaps.items() if seen > stamp - GAP_SECONDS}
+        stored = _load(cursor.gaps)
+        kept = [gap for gap in stored if gap[2] > stamp - GAP_SECONDS]
         events = list(ContactEvent.objects.filter(id__gt=cursor.last_event_id).order_by("id")[:batch])
         if events and not WebhookEndpoint.objects.filter(enabled=True).exists():
             # Nothing is owed to anyone: skip straight to the newest event.
@@ -58,24 +58,62 @@ def dispatch_events(*, now: dt.datetime | None = None, batch: int = BATCH) -> tu
             cursor.last_event_id, cursor.gaps = max(top, cursor.last_event_id), {}
             cursor.save(update_fields=["last_event_id", "gaps", "updated_at"])
             return 0, False
-        gaps = dict(kept)
-        late = list(ContactEvent.objects.filter(id__in=list(gaps))) if gaps else []
+        late = _late(kept, batch)
+        gaps = _without(kept, [event.pk for event in late])
         previous = cursor.last_event_id
-        for event in late:
-            gaps.pop(event.pk, None)
         for event in events:
-            for missing in range(previous + 1, min(event.pk, previous + 1 + MAX_GAPS)):
-                gaps[missing] = stamp
+            if event.pk > previous + 1:
+                gaps.append((previous + 1, event.pk - 1, stamp))
             previous = event.pk
-        if len(gaps) > MAX_GAPS:
-            gaps = dict(sorted(gaps.items())[-MAX_GAPS:])
-        created = _fan_out(sorted(late, key=lambda e: e.pk) + events, now)
-        if events or late or len(kept) != len(cursor.gaps):
+        gaps = gaps[-MAX_GAPS:]
+        created = _fan_out(late + events, now)
+        if events or late or len(kept) != len(stored):
             # An idle pass writes nothing.
             cursor.last_event_id = previous
-            cursor.gaps = {str(key): seen for key, seen in gaps.items()}
+            cursor.gaps = _dump(gaps)
             cursor.save(update_fields=["last_event_id", "gaps", "updated_at"])
-    return created, len(events) == batch
+    return created, len(events) == batch or len(late) == batch
+
+
+# A gap is a range of ids (first, last, when first missed), stored as {"first-last": when}.
+Gap = tuple[int, int, float]
+
+
+def _load(stored: dict) -> list[Gap]:
+    gaps = []
+    for key, seen in stored.items():
+        first, _, last = str(key).partition("-")
+        gaps.append((int(first), int(last or first), float(seen)))
+    return sorted(gaps)
+
+
+def _dump(gaps: list[Gap]) -> dict[str, float]:
+    return {f"{first}-{last}": seen for first, last, seen in gaps}
+
+
+def _late(gaps: list[Gap], batch: int) -> list[ContactEvent]:
+    """Events that have appeared in the gaps since, lowest first."""
+    if not gaps:
+        return []
+    where = reduce(operator.or_, (Q(id__gte=first, id__lte=last) for first, last, _ in gaps))
+    return list(ContactEvent.objects.filter(where).order_by("id")[:batch])
+
+
+def _without(gaps: list[Gap], found: list[int]) -> list[Gap]:
+    """`gaps` less the ids in `found` (both ascending)."""
+    remaining: list[Gap] = []
+    index = 0
+    for first, last, seen in gaps:
+        start = first
+        while index < len(found) and found[index] <= last:
+            if found[index] >= start:
+                if found[index] > start:
+                    remaining.append((start, found[index] - 1, seen))
+                start = found[index] + 1
+            index += 1
+        if start <= last:
+            remaining.append((start, last, seen))
+    return remaining
 
 
 def _fan_out(events: list[ContactEvent], now: dt.datetime) -> int:

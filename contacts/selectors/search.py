@@ -7,7 +7,9 @@ PostgreSQL, see migration 0004) plus, for anything that reads as a phone number,
 readings and a partial match of its digits (trigram-indexed too, migration 0008).
 
 Case is ignored for every letter on both databases: UPPER() on PostgreSQL, the Unicode-aware UNICODE_UPPER() on
-SQLite, whose own UPPER() folds ASCII only (contacts/db.py)."""
+SQLite, whose own UPPER() folds ASCII only (contacts/db.py).
+
+A keyset page of a search (the native list's `q`) is read by `search_page`: see there why not as one query."""
 
 from __future__ import annotations
 
@@ -16,7 +18,8 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.db.models import Case, Expression, F, Func, Q, QuerySet, TextField, Value, When
+from django.db import connections
+from django.db.models import Case, Expression, F, Func, Q, QuerySet, TextField, Value, When, prefetch_related_objects
 from django.db.models.functions import Substr
 from django.db.models.lookups import Contains
 
@@ -26,6 +29,9 @@ from contacts.services.contact_fields import SEARCH_FIELDS
 from contacts.services.phones import normalize_phone
 
 SEARCH_ANNOTATION = "search_text"
+# How many of the organization's contacts, in the page's order, `search_page` reads for matches before it asks
+# the trigram index for the rest.
+SEARCH_WINDOW = 5000
 # The columns the trigram index of migration 0004 is built on, in its order.
 SEARCH_COLUMNS = SEARCH_FIELDS
 # The `full_name` dialects show (contacts.selectors.full_name): the full name, else the name.
@@ -171,3 +177,75 @@ def _phone_condition(term: str, phone: PhoneMatch, regions: Iterable[str]) -> Q 
 
 def _expression(field: str | Expression) -> Expression:
     return F(field) if isinstance(field, str) else field
+
+
+def search_page(matches: QuerySet, scope: QuerySet, size: int, *, window: int | None = None) -> list[Any]:
+    """The first `size` rows of `matches`, a searched keyset page: ordered by (a timestamp, id), both ascending or
+    both descending, and starting after the page's cursor. `scope` is every contact that page could show, matched
+    or not (the organization's), in the same order from the same place. The same rows in the same order as
+    `list(matches[:size])`, without its worst case.
+
+    That one query is a walk down the timestamp index checking each contact against the search, which PostgreSQL
+    prefers whenever it expects the page to fill soon. It guesses so from each word's share of contacts as if the
+    words were independent, so two common words that never occur together ("smith perez") walk the whole
+    organization (a million contacts: over a second). The trigram index answers those in milliseconds, but a
+    common word through it reads and sorts every match (q=john: most of a second, where the walk takes one
+    millisecond). So: the walk, but only over the next `window` contacts of `scope`, which fills the page of
+    any common word; when it does not, the matches are few, and the rest come from the trigram index, collected
+    first (MATERIALIZED) so that the LIMIT cannot lead the planner back into the walk."""
+    window = SEARCH_WINDOW if window is None else window
+    order = _page_order(matches)
+    if order is None or size < 1 or window < 1:
+        return list(matches[:size])
+    field, descending = order
+    edge = next(iter(scope.values_list(field, "pk")[window - 1 : window]), None)
+    if edge is None:
+        return list(matches[:size])  # fewer than `window` contacts left: the walk is bounded already
+    lookups = matches._prefetch_related_lookups
+    plain = matches.prefetch_related(None)
+    rows = list(plain.filter(_seek(field, descending, *edge, inclusive=True, toward_start=True))[:size])
+    if len(rows) < size:
+        rest = plain.filter(_seek(field, descending, *edge, inclusive=False, toward_start=False))
+        ids = _first_ids(rest, field, descending, size - len(rows))
+        if ids:
+            rows += list(plain.filter(pk__in=ids))
+    # Once for the whole page: the page's rows are fetched in up to two queries.
+    prefetch_related_objects(rows, *lookups)
+    return rows
+
+
+def _page_order(queryset: QuerySet) -> tuple[str, bool] | None:
+    """(timestamp field, descending) of a keyset page's `ORDER BY field, id`; None for any other order."""
+    order = [str(item) for item in queryset.query.order_by]
+    if len(order) != 2 or order[1].lstrip("-") not in ("id", "pk"):
+        return None
+    descending = order[0].startswith("-")
+    if order[1].startswith("-") != descending or "__" in order[0]:
+        return None
+    return order[0].lstrip("-"), descending
+
+
+def _seek(field: str, descending: bool, stamp: Any, pk: int, *, inclusive: bool, toward_start: bool) -> Q:
+    """The rows on one side of the row (`stamp`, `pk`) in the page's order: before it (toward the start of the
+    list) or after it, itself included or not. Written as the list's cursor condition is, a range on the
+    timestamp plus the tie on id, so that each side is an index range."""
+    # Before the row in descending order is above it, as after it is in ascending order.
+    above = toward_start == descending
+    bound, strict = ("gte", "gt") if above else ("lte", "lt")
+    tie = ("gte" if above else "lte") if inclusive else strict
+    return Q(**{f"{field}__{bound}": stamp}) & (Q(**{f"{field}__{strict}": stamp}) | Q(**{f"pk__{tie}": pk}))
+
+
+def _first_ids(rest: QuerySet, field: str, descending: bool, count: int) -> list[int]:
+    """The ids of the first `count` rows of `rest` in the page's order, from all its matches gathered first:
+    through the trigram index on PostgreSQL, whatever the planner expects of the LIMIT."""
+    sql, params = rest.order_by().values_list("pk", field).query.sql_with_params()
+    direction = "DESC" if descending else "ASC"
+    with connections[rest.db].cursor() as db:
+        db.execute(
+            # `sql` is Django's compilation of the queryset, its values in `params`.
+            f"WITH matched (id, stamp) AS MATERIALIZED ({sql}) "  # noqa: S608
+            f"SELECT id FROM matched ORDER BY stamp {direction}, id {direction} LIMIT %s",
+            [*params, count],
+        )
+        return [row[0] for row in db.fetchall()]

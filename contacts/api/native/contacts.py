@@ -123,7 +123,14 @@ class ContactListView(NativeAPIView):
         ordering = ordering_of(request, "updated_at" if "updated_since" in params else "-created_at")
         contacts = filter_custom_fields(filterset.qs, self.organization, {name: params[name] for name in by_value})
         syncing = filterset.form.cleaned_data.get("updated_since") is not None
-        page = paginate(contacts, request, ordering, sync_watermark if syncing else None)
+        searching = bool((filterset.form.cleaned_data.get("q") or "").strip())
+        page = paginate(
+            contacts,
+            request,
+            ordering,
+            sync_watermark if syncing else None,
+            search_scope=Contact.objects.filter(organization=self.organization) if searching else None,
+        )
         last_of_sync = syncing and page.next_cursor is None
         return Response(
             {

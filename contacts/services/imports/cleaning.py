@@ -20,7 +20,6 @@ from contacts.models import Contact, CustomField, CustomFieldType, Organization
 from contacts.models.imports import ImportMode
 from contacts.services.contact_fields import UNIQUE_FIELDS, clean_email, clean_source, clean_text
 from contacts.services.custom_fields import clean_custom_field_value
-from contacts.services.imports.event_values import created_changes_json
 from contacts.services.imports.options import CUSTOM_FIELD_PREFIX, IGNORE, TEXT_FIELDS, ImportOptions
 from contacts.services.imports.reading import CsvSource
 from contacts.services.phones import normalize_phone
@@ -49,14 +48,6 @@ class CleanedRow:
     contact_id: int | None = None
     tag_ids: list[int] = field(default_factory=list)
     group_ids: list[int] = field(default_factory=list)
-    # The changes of the contact.created event this row makes if it creates a contact, as JSON text (its values
-    # and custom fields; the writer adds the names it resolves), made while cleaning like the values above.
-    event_json: str = "{}"
-    # Set by the writer for an update's event: the values the row changed as they were, and the links it had.
-    before: dict[str, Any] | None = None
-    custom_before: dict[str, Any] | None = None
-    tag_ids_before: list[int] | None = None
-    group_ids_before: list[int] | None = None
 
 
 Rejection = tuple[int, list[str], str | None, str]
@@ -194,9 +185,7 @@ class RowCleaner:
         custom_json = order_json = None
         if custom:
             custom_json, order_json = json.dumps(custom), json.dumps(list(custom))
-        row = CleanedRow(line, raw, values, custom, tags, groups, key, str(uuid.uuid4()), custom_json, order_json)
-        row.event_json = created_changes_json(values, custom)
-        return row
+        return CleanedRow(line, raw, values, custom, tags, groups, key, str(uuid.uuid4()), custom_json, order_json)
 
     def _clean_custom_value(self, definition: CustomField, cell: str) -> Any:
         value: Any = cell

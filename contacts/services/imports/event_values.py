@@ -1,5 +1,5 @@
-"""The part of an imported contact's `contact.created` event that the row alone decides, as JSON text: built while
-cleaning (in the row process, for large files) so the writer only adds the names it resolves."""
+"""The part of an imported contact's `contact.created` event that the row alone decides, as JSON text; the writer
+adds the names it resolves (tags, groups, references)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 def created_changes_json(values: Mapping[str, Any], custom: Mapping[str, Any]) -> str:
     """{field: {"before": null, "after": value}} for every value given (a false flag is no value), the source
     (`import` unless the row names one) and each custom field. Formatted piece by piece: half the time of
-    building the dict and encoding it, on the import's critical path."""
+    building the dict and encoding it, for every row an import creates."""
     parts = [
         f'"{name}":{{"before":null,"after":{_dumps(value)}}}'
         for name, value in values.items()

@@ -25,7 +25,7 @@ from contacts.services import pg_copy
 from contacts.services.changes import ChangeKind, record_change
 from contacts.services.contact_fields import UNIQUE_FIELDS
 from contacts.services.imports.cleaning import CleanedRow
-from contacts.services.imports.events import ImportEvents
+from contacts.services.imports.events import ImportEvents, RowBefore
 from contacts.services.imports.matching import BatchMatcher, BatchStep
 
 # One logger for the whole importer, so its lines keep the name they are filtered on.
@@ -48,6 +48,7 @@ class BatchWriter(BatchStep):
         self.use_copy = connection.vendor == "postgresql"
         self.copy_defaults: dict[str, Any] | None = None
         self.events = ImportEvents()
+        self.befores: dict[int, RowBefore] = {}
         self.id_sequence: str | None = None
 
     def write(self, batch: list[CleanedRow]) -> None:
@@ -61,7 +62,8 @@ class BatchWriter(BatchStep):
                 with connection.cursor() as cursor:
                     cursor.execute("SET LOCAL enable_seqscan = off")
             created, changed = self._write_checked_batch(batch)
-            events = self.events.created(created) + self.events.updated(changed)
+            events = self.events.created(created) + self.events.updated(changed, self.befores)
+            self.befores.clear()
             written = [row.contact_id for row in created] + [row.contact.pk for row in changed]
             record_change(
                 ChangeKind.IMPORTED,
@@ -113,18 +115,18 @@ class BatchWriter(BatchStep):
             contact = row.contact
             dirty = False
             before: dict[str, Any] = {}
+            custom_before: dict[str, Any] | None = None
             for name, value in row.values.items():
                 current = contact.phone_e164 if name == "phone" else getattr(contact, name)
                 if current != value:
                     before[name] = current
                     setattr(contact, name, value)
                     dirty = True
-            row.before = {name: value for name, value in before.items() if name != "phone_valid"}
             if row.custom:
                 merged = {**contact.custom_fields, **row.custom}
                 if merged != contact.custom_fields:
                     stored = contact.custom_fields
-                    row.custom_before = {k: stored.get(k) for k, v in row.custom.items() if stored.get(k) != v}
+                    custom_before = {k: stored.get(k) for k, v in row.custom.items() if stored.get(k) != v}
                     order = [key for key in contact.custom_field_order if key in merged]
                     order += [key for key in merged if key not in order]
                     contact.custom_fields, contact.custom_field_order = merged, order
@@ -132,8 +134,13 @@ class BatchWriter(BatchStep):
             # Tags and groups are added, never removed: an import does not take away what it does not mention.
             row.tag_ids = [pk for pk in row.tag_ids if pk not in tag_links.get(contact.pk, ())]
             row.group_ids = [pk for pk in row.group_ids if pk not in group_links.get(contact.pk, ())]
-            row.tag_ids_before = sorted(tag_links.get(contact.pk, ())) if row.tag_ids else None
-            row.group_ids_before = sorted(group_links.get(contact.pk, ())) if row.group_ids else None
+            # What the update's event shows as before; kept here, not on the row, which the row process pickles.
+            self.befores[id(row)] = RowBefore(
+                {name: value for name, value in before.items() if name != "phone_valid"},
+                custom_before,
+                sorted(tag_links.get(contact.pk, ())) if row.tag_ids else None,
+                sorted(group_links.get(contact.pk, ())) if row.group_ids else None,
+            )
             if dirty or row.tag_ids or row.group_ids:
                 changed.append(row)
         return changed

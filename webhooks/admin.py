@@ -74,6 +74,10 @@ class WebhookEndpointAdmin(OrganizationScopedAdmin):
     fields = ("organization", *EDITABLE, *readonly_fields)
     actions = ["send_test_events", "rotate_secrets"]
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None):
+        # An endpoint stays in the organization it was made in (its secret and log belong there).
+        return (*self.readonly_fields, "organization") if obj is not None else self.readonly_fields
+
     @admin.display(description="event types")
     def types(self, obj: WebhookEndpoint) -> str:
         return ", ".join(obj.event_types) or "all"

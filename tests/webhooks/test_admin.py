@@ -112,3 +112,23 @@ def test_agents_may_look_but_not_add(staff_client, organization):
     agent = staff_client(organization, role=Membership.Role.AGENT, username="bob")
     assert agent.get("/admin/webhooks/webhookendpoint/").status_code == 200
     assert agent.get(ADD).status_code == 403
+
+
+def test_editing_an_endpoint_goes_through_the_service_and_rechecks_the_url(superuser_client, organization, settings):
+    settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = False
+    endpoint, _ = create_endpoint(organization=organization, url="https://93.184.216.34/x")
+    page = f"/admin/webhooks/webhookendpoint/{endpoint.pk}/change/"
+    refused = superuser_client.post(page, {"url": "http://10.0.0.2/x", "enabled": "on"})
+    assert refused.context["adminform"].form.errors == {
+        "url": ["url resolves to 10.0.0.2, a private network address; webhooks are only sent to public addresses"]
+    }
+    response = superuser_client.post(page, {"url": "https://93.184.216.34/y", "event_types": ["contact.deleted"]})
+    assert response.status_code == 302
+    endpoint.refresh_from_db()
+    assert (endpoint.url, endpoint.event_types, endpoint.enabled) == (
+        "https://93.184.216.34/y",
+        ["contact.deleted"],
+        False,
+    )
+    assert endpoint.disabled_reason == "Disabled by a user"
+    assert endpoint.organization == organization

@@ -21,8 +21,11 @@ A case misses when p50 >= 50 ms or p99 >= 150 ms, or is not flat when a deeper p
 (compared as ratios to the baseline below).
 "sql p50" is the median time the request spent in SQL; "x base" is the case's p50 over that of an unfiltered
 first page timed alternately with it (1.00: as cheap as the plainest page), which holds while the machine's load
-changes. `PGOPTIONS="-c max_parallel_workers_per_gather=0"` runs it without parallel query.
-"""
+changes. The application's connections run without parallel query unless DATABASE_PARALLEL_WORKERS says otherwise
+(crm/settings.py): `DATABASE_PARALLEL_WORKERS=2` times the list with PostgreSQL's default.
+
+The search cases cover both ways `search_page` reads a page: q=john fills it from the next 5,000 contacts, the
+others do not (q=john smith has matches beyond them on every page, smith perez and zzqx none at all)."""
 
 from __future__ import annotations
 
@@ -237,6 +240,7 @@ def cases(org) -> list[tuple[str, dict]]:
         ("updated_before (1y)", {"updated_before": year_ago}),
         ("updated_since (1y)", {"updated_since": year_ago}),
         ("q=john (name, 8%)", {"q": "john"}),
+        ("q=john smith (2 words, 0.8%)", {"q": "john smith"}),
         ("q=smith perez (2 words)", {"q": "smith perez"}),
         ("q=phone (one contact)", {"q": phone}),
         ("q=zzqx (no match)", {"q": "zzqx"}),

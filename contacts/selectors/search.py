@@ -14,12 +14,26 @@ A keyset page of a search (the native list's `q`) is read by `search_page`: see 
 from __future__ import annotations
 
 import enum
+import math
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import connections
-from django.db.models import Case, Expression, F, Func, Q, QuerySet, TextField, Value, When, prefetch_related_objects
+from django.db.models import (
+    BooleanField,
+    Case,
+    DateTimeField,
+    Expression,
+    F,
+    Func,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+    When,
+    prefetch_related_objects,
+)
 from django.db.models.functions import Substr
 from django.db.models.lookups import Contains
 
@@ -32,6 +46,8 @@ SEARCH_ANNOTATION = "search_text"
 # How many of the organization's contacts, in the page's order, `search_page` reads for matches before it asks
 # the trigram index for the rest.
 SEARCH_WINDOW = 5000
+# The longest second stretch `search_page` reads from the trigram index, in windows.
+SPAN_FACTOR = 10
 # The columns the trigram index of migration 0004 is built on, in its order.
 SEARCH_COLUMNS = SEARCH_FIELDS
 # The `full_name` dialects show (contacts.selectors.full_name): the full name, else the name.
@@ -190,28 +206,53 @@ def search_page(matches: QuerySet, scope: QuerySet, size: int, *, window: int | 
     words were independent, so two common words that never occur together ("smith perez") walk the whole
     organization (a million contacts: over a second). The trigram index answers those in milliseconds, but a
     common word through it reads and sorts every match (q=john: most of a second, where the walk takes one
-    millisecond). So: the walk, but only over the next `window` contacts of `scope`, which fills the page of
-    any common word; when it does not, the matches are few, and the rest come from the trigram index, collected
-    first (MATERIALIZED) so that the LIMIT cannot lead the planner back into the walk."""
+    millisecond). So the page is read in stretches of the list, each a range of the keyset order, one after the
+    other until it is full:
+
+    1. the walk over the next `window` contacts of `scope`, which fills the page of any common word;
+    2. when that found some matches but too few, the next stretch long enough to hold the rest at the density
+       seen (twice over, at most SPAN_FACTOR windows): "john smith" on 0.8 % of the contacts would otherwise read
+       every one of its matches in the organization to keep the newest dozen;
+    3. all the organization's remaining matches.
+
+    Stretches 2 and 3 are collected first (MATERIALIZED), so that the LIMIT cannot lead the planner back into the
+    walk: it reads them from the trigram index, or the timestamp index where that is cheaper."""
     window = SEARCH_WINDOW if window is None else window
     order = _page_order(matches)
     if order is None or size < 1 or window < 1:
         return list(matches[:size])
     field, descending = order
-    edge = next(iter(scope.values_list(field, "pk")[window - 1 : window]), None)
+    edge = _row_key(scope, field, window)
     if edge is None:
         return list(matches[:size])  # fewer than `window` contacts left: the walk is bounded already
     lookups = matches._prefetch_related_lookups
     plain = matches.prefetch_related(None)
-    rows = list(plain.filter(_seek(field, descending, *edge, inclusive=True, toward_start=True))[:size])
-    if len(rows) < size:
-        rest = plain.filter(_seek(field, descending, *edge, inclusive=False, toward_start=False))
-        ids = _first_ids(rest, field, descending, size - len(rows))
-        if ids:
-            rows += list(plain.filter(pk__in=ids))
-    # Once for the whole page: the page's rows are fetched in up to two queries.
+    rows = list(plain.filter(_seek(field, descending, edge, inclusive=True, toward_start=True))[:size])
+    ids: list[int] = []
+    if rows and len(rows) < size:
+        span = window * min(SPAN_FACTOR, math.ceil(2 * (size - len(rows)) / len(rows)))
+        far = _row_key(scope.filter(_seek(field, descending, edge, inclusive=False, toward_start=False)), field, span)
+        if far is not None:
+            stretch = plain.filter(
+                _seek(field, descending, edge, inclusive=False, toward_start=False),
+                _seek(field, descending, far, inclusive=True, toward_start=True),
+            )
+            ids = _first_ids(stretch, field, descending, size - len(rows))
+            edge = far
+    if len(rows) + len(ids) < size:
+        rest = plain.filter(_seek(field, descending, edge, inclusive=False, toward_start=False))
+        ids += _first_ids(rest, field, descending, size - len(rows) - len(ids))
+    if ids:
+        rows += list(plain.filter(pk__in=ids))
+    # Once for the whole page: its rows come from up to two queries.
     prefetch_related_objects(rows, *lookups)
     return rows
+
+
+def _row_key(ordered: QuerySet, field: str, position: int) -> tuple[Any, int] | None:
+    """(timestamp, id) of the `position`th row of `ordered` (1 is the first), None when it has fewer rows: an
+    index-only scan of `position` entries."""
+    return next(iter(ordered.values_list(field, "pk")[position - 1 : position]), None)
 
 
 def _page_order(queryset: QuerySet) -> tuple[str, bool] | None:
@@ -225,15 +266,41 @@ def _page_order(queryset: QuerySet) -> tuple[str, bool] | None:
     return order[0].lstrip("-"), descending
 
 
-def _seek(field: str, descending: bool, stamp: Any, pk: int, *, inclusive: bool, toward_start: bool) -> Q:
-    """The rows on one side of the row (`stamp`, `pk`) in the page's order: before it (toward the start of the
-    list) or after it, itself included or not. Written as the list's cursor condition is, a range on the
-    timestamp plus the tie on id, so that each side is an index range."""
+def _seek(field: str, descending: bool, key: tuple[Any, int], *, inclusive: bool, toward_start: bool) -> Expression:
+    """The rows on one side of the row `key` (timestamp, id) in the page's order: before it (toward the start of
+    the list) or after it, itself included or not."""
     # Before the row in descending order is above it, as after it is in ascending order.
     above = toward_start == descending
-    bound, strict = ("gte", "gt") if above else ("lte", "lt")
-    tie = ("gte" if above else "lte") if inclusive else strict
-    return Q(**{f"{field}__{bound}": stamp}) & (Q(**{f"{field}__{strict}": stamp}) | Q(**{f"pk__{tie}": pk}))
+    return KeyCompare(field, key, (">" if above else "<") + ("=" if inclusive else ""))
+
+
+class KeyCompare(Expression):
+    """`(timestamp, id) <op> (t, i)`, a row comparison. The list's cursor writes the same range as
+    `t' <= t AND (t' < t OR id < i)`, which PostgreSQL estimates as if the two halves were unrelated: for a window's
+    edge both are rare, it expects a handful of rows in a window of thousands, and reads the window through the
+    trigram index instead of walking it. A row comparison is estimated from the timestamp alone, and is as much an
+    index range on (organization, timestamp, id). SQLite has row values too (3.15)."""
+
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(self, field: str, key: tuple[Any, int], operator: str) -> None:
+        super().__init__()
+        self.operator = operator
+        self.parts: list[Any] = [F(field), F("pk"), Value(key[0], output_field=DateTimeField()), Value(key[1])]
+
+    def get_source_expressions(self) -> list[Any]:
+        return self.parts
+
+    def set_source_expressions(self, exprs: list[Any]) -> None:
+        self.parts = list(exprs)
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list]:
+        compiled = [compiler.compile(part) for part in self.parts]
+        sqls = [sql for sql, _ in compiled]
+        return f"({sqls[0]}, {sqls[1]}) {self.operator} ({sqls[2]}, {sqls[3]})", [
+            param for _, params in compiled for param in params
+        ]
 
 
 def _first_ids(rest: QuerySet, field: str, descending: bool, count: int) -> list[int]:

@@ -205,3 +205,19 @@ def test_a_cursor_from_one_window_size_pages_on_with_another(api, book, window):
         "Smith Perez A",
     ]
     assert rest["next_cursor"] is None
+
+
+def test_a_window_with_a_few_matches_reads_a_stretch_sized_for_the_rest_then_the_rest(api, book, window):
+    """A window of one contact holds F. The three more a page of 3 needs (and one to tell there is a next page)
+    are sought in the next 6 contacts (twice what one match in one contact suggests): E and D; C is beyond."""
+    window(1)
+
+    with CaptureQueriesContext(connection) as queries:
+        body = api.get("/api/v1/contacts", {"q": "smith perez", "limit": "3"}).json()
+    # Counted now: the next request clears the connection's query log.
+    assert sum("MATERIALIZED" in query["sql"] for query in queries.captured_queries) == 2
+    rest = api.get("/api/v1/contacts", {"q": "smith perez", "limit": "3", "cursor": body["next_cursor"]}).json()
+
+    assert [row["name"] for row in body["results"]] == ["Smith Perez F", "Smith Perez E", "Perez-Smith D"]
+    assert [row["name"] for row in rest["results"]] == ["Smith Perez C", "Smith Perez B", "Smith Perez A"]
+    assert rest["next_cursor"] is None

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from contacts.api.native.contacts import native_contacts
 from contacts.api.native.filters import ContactFilter
@@ -109,3 +110,52 @@ def test_a_page_of_a_rare_group_reads_the_groups_links_from_the_group_side(organ
 
     assert "contact_groups_group_contact" in plan, plan
     assert "Index Only Scan" in plan, plan
+
+
+def _trigram_index_or_skip() -> None:
+    with connection.cursor() as db:
+        db.execute("SELECT 1 FROM pg_indexes WHERE indexname = 'contact_search_trgm'")
+        if db.fetchone() is None:
+            pytest.skip("pg_trgm is not available on this server")
+
+
+def test_a_search_for_two_common_words_that_never_meet_reads_the_trigram_index(organization, api):
+    """Smith and Perez are each on 5 % of 20,000 contacts, never on the same one. The window (the newest 5,000)
+    holds no match, so the rest of the page is read from the matches beyond it: through the trigram index, not by
+    walking the other 15,000 contacts in created order."""
+    _trigram_index_or_skip()
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    names = {0: "Ann Smith", 1: "Bob Perez"}
+    Contact.objects.bulk_create(
+        (
+            Contact(
+                organization=organization,
+                name=names.get(i % 20, f"Other {i}"),
+                created_at=start + dt.timedelta(seconds=i),
+            )
+            for i in range(20_000)
+        ),
+        batch_size=5000,
+    )
+    with connection.cursor() as db:
+        db.execute("ANALYZE contacts_contact")
+
+    with CaptureQueriesContext(connection) as queries:
+        response = api.get("/api/v1/contacts", {"q": "smith perez"})
+    statements = [query["sql"] for query in queries.captured_queries if "MATERIALIZED" in query["sql"]]
+
+    assert response.json()["results"] == []
+    assert len(statements) == 1, statements
+    with connection.cursor() as db:
+        db.execute("EXPLAIN " + statements[0])
+        plan = "\n".join(row[0] for row in db.fetchall())
+    assert "Bitmap Index Scan on contact_search_trgm" in plan, plan
+    # Walking (an Index Scan in created order, filtering each contact) is what the search must not do here.
+    assert "Index Scan using contact_org_created" not in plan, plan
+
+
+def test_the_applications_connections_plan_without_parallel_workers():
+    """DATABASE_PARALLEL_WORKERS is unset in the tests: its default, 0, reaches every connection."""
+    with connection.cursor() as db:
+        db.execute("SHOW max_parallel_workers_per_gather")
+        assert db.fetchone() == ("0",)

@@ -19,7 +19,6 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.db import connections
 from django.db.models import (
     BooleanField,
     Case,
@@ -34,6 +33,7 @@ from django.db.models import (
     When,
     prefetch_related_objects,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Substr
 from django.db.models.lookups import Contains
 
@@ -228,7 +228,6 @@ def search_page(matches: QuerySet, scope: QuerySet, size: int, *, window: int | 
     lookups = matches._prefetch_related_lookups
     plain = matches.prefetch_related(None)
     rows = list(plain.filter(_seek(field, descending, edge, inclusive=True, toward_start=True))[:size])
-    ids: list[int] = []
     if rows and len(rows) < size:
         span = window * min(SPAN_FACTOR, math.ceil(2 * (size - len(rows)) / len(rows)))
         far = _row_key(scope.filter(_seek(field, descending, edge, inclusive=False, toward_start=False)), field, span)
@@ -237,14 +236,12 @@ def search_page(matches: QuerySet, scope: QuerySet, size: int, *, window: int | 
                 _seek(field, descending, edge, inclusive=False, toward_start=False),
                 _seek(field, descending, far, inclusive=True, toward_start=True),
             )
-            ids = _first_ids(stretch, field, descending, size - len(rows))
+            rows += _first_rows(stretch, field, descending, size - len(rows))
             edge = far
-    if len(rows) + len(ids) < size:
+    if len(rows) < size:
         rest = plain.filter(_seek(field, descending, edge, inclusive=False, toward_start=False))
-        ids += _first_ids(rest, field, descending, size - len(rows) - len(ids))
-    if ids:
-        rows += list(plain.filter(pk__in=ids))
-    # Once for the whole page: its rows come from up to two queries.
+        rows += _first_rows(rest, field, descending, size - len(rows))
+    # Once for the whole page: its rows come from up to three queries.
     prefetch_related_objects(rows, *lookups)
     return rows
 
@@ -303,16 +300,16 @@ class KeyCompare(Expression):
         ]
 
 
-def _first_ids(rest: QuerySet, field: str, descending: bool, count: int) -> list[int]:
-    """The ids of the first `count` rows of `rest` in the page's order, from all its matches gathered first:
-    through the trigram index on PostgreSQL, whatever the planner expects of the LIMIT."""
+def _first_rows(rest: QuerySet, field: str, descending: bool, count: int) -> list[Any]:
+    """The first `count` rows of `rest` in the page's order, picked from all its matches gathered first: through
+    the trigram index on PostgreSQL, whatever the planner expects of the LIMIT. The rows are read in the statement
+    that picks them, so one deleted meanwhile cannot leave the page a row short (which would end the walk)."""
     sql, params = rest.order_by().values_list("pk", field).query.sql_with_params()
     direction = "DESC" if descending else "ASC"
-    with connections[rest.db].cursor() as db:
-        db.execute(
-            # `sql` is Django's compilation of the queryset, its values in `params`.
-            f"WITH matched (id, stamp) AS MATERIALIZED ({sql}) "  # noqa: S608
-            f"SELECT id FROM matched ORDER BY stamp {direction}, id {direction} LIMIT %s",
-            [*params, count],
-        )
-        return [row[0] for row in db.fetchall()]
+    picked = RawSQL(  # noqa: S611 (Django's own compilation, below)
+        # `sql` is Django's compilation of the queryset, its values in `params`.
+        f"WITH matched (id, stamp) AS MATERIALIZED ({sql}) "  # noqa: S608
+        f"SELECT id FROM matched ORDER BY stamp {direction}, id {direction} LIMIT %s",
+        [*params, count],
+    )
+    return list(rest.filter(pk__in=picked))

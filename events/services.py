@@ -9,7 +9,6 @@ hand its principal to the service still names it).
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from events.context import current_actor, current_request_id, current_surface
+from events.ids import uuid7_text
 from events.models import ActorKind, ContactEvent
 from events.values import scrubbed
 
@@ -135,14 +135,11 @@ def _copy(
     )
     tail = f"\t{shared}\t{now.isoformat()}\n"
     # Time-ordered (version 7) uuids: the write's events go to the end of the unique index instead of random pages.
-    stamp = f"{int(now.timestamp() * 1000):012x}"
-    head = f"{stamp[:8]}-{stamp[8:]}-7"
-    urandom = os.urandom
+    milliseconds = int(now.timestamp() * 1000)
 
     def line(event: PendingEvent) -> str:
         changes = event.changes if isinstance(event.changes, str) else encode(event.changes)
-        r = urandom(10).hex()
-        uuid7 = f"{head}{r[:3]}-{_VARIANT[int(r[3], 16) & 3]}{r[4:7]}-{r[7:19]}"
+        uuid7 = uuid7_text(milliseconds)
         # JSON text has no raw tab, newline or carriage return (it escapes them), only backslashes to double.
         return f"{uuid7}\t{event.contact_uuid}\t{event.type}\t{changes.replace(BACKSLASH, BACKSLASH * 2)}{tail}"
 
@@ -150,7 +147,6 @@ def _copy(
 
 
 BACKSLASH = "\\"
-_VARIANT = "89ab"  # RFC 9562's variant bits, 10xx, in the uuid's 17th hex digit
 _ENCODER = DjangoJSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 

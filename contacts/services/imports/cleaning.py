@@ -8,7 +8,6 @@ A `RowCleaner` turns the file's records into batches of cleaned rows and rejecti
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +22,7 @@ from contacts.services.custom_fields import clean_custom_field_value
 from contacts.services.imports.options import CUSTOM_FIELD_PREFIX, IGNORE, TEXT_FIELDS, ImportOptions
 from contacts.services.imports.reading import CsvSource
 from contacts.services.phones import normalize_phone
+from events.ids import uuid7_text
 
 User = get_user_model()
 
@@ -185,7 +185,9 @@ class RowCleaner:
         custom_json = order_json = None
         if custom:
             custom_json, order_json = json.dumps(custom), json.dumps(list(custom))
-        return CleanedRow(line, raw, values, custom, tags, groups, key, str(uuid.uuid4()), custom_json, order_json)
+        # Time-ordered: the contacts' uuid index and the events' (organization, contact) index take an import's
+        # new contacts at their end rather than on random pages (the random ids cost the import measurably).
+        return CleanedRow(line, raw, values, custom, tags, groups, key, uuid7_text(), custom_json, order_json)
 
     def _clean_custom_value(self, definition: CustomField, cell: str) -> Any:
         value: Any = cell

@@ -236,11 +236,11 @@ def search_page(matches: QuerySet, scope: QuerySet, size: int, *, window: int | 
                 _seek(field, descending, edge, inclusive=False, toward_start=False),
                 _seek(field, descending, far, inclusive=True, toward_start=True),
             )
-            rows += _first_rows(stretch, field, descending, size - len(rows))
+            rows += _first_rows(stretch, field, descending, size - len(rows), rows)
             edge = far
     if len(rows) < size:
         rest = plain.filter(_seek(field, descending, edge, inclusive=False, toward_start=False))
-        rows += _first_rows(rest, field, descending, size - len(rows))
+        rows += _first_rows(rest, field, descending, size - len(rows), rows)
     # Once for the whole page: its rows come from up to three queries.
     prefetch_related_objects(rows, *lookups)
     return rows
@@ -300,10 +300,14 @@ class KeyCompare(Expression):
         ]
 
 
-def _first_rows(rest: QuerySet, field: str, descending: bool, count: int) -> list[Any]:
+def _first_rows(rest: QuerySet, field: str, descending: bool, count: int, found: list[Any]) -> list[Any]:
     """The first `count` rows of `rest` in the page's order, picked from all its matches gathered first: through
     the trigram index on PostgreSQL, whatever the planner expects of the LIMIT. The rows are read in the statement
     that picks them, so one deleted meanwhile cannot leave the page a row short (which would end the walk)."""
+    if found:
+        # Each statement reads the rows as they are when it starts: one of the page's rows updated meanwhile can
+        # have moved (by updated_at) into this stretch, and must not be on the page twice.
+        rest = rest.exclude(pk__in=[row.pk for row in found])
     sql, params = rest.order_by().values_list("pk", field).query.sql_with_params()
     direction = "DESC" if descending else "ASC"
     picked = RawSQL(  # noqa: S611 (Django's own compilation, below)

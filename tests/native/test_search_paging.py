@@ -221,3 +221,22 @@ def test_a_window_with_a_few_matches_reads_a_stretch_sized_for_the_rest_then_the
     assert [row["name"] for row in body["results"]] == ["Smith Perez F", "Smith Perez E", "Perez-Smith D"]
     assert [row["name"] for row in rest["results"]] == ["Smith Perez C", "Smith Perez B", "Smith Perez A"]
     assert rest["next_cursor"] is None
+
+
+def test_a_row_of_the_page_updated_while_the_page_is_read_is_on_it_once(api, book, window, monkeypatch):
+    """In updated order, D (the window's one match) is updated between the window's statement and the next ones:
+    it moves to the end of the list, where the last stretch reads again. The page shows it once, where it was."""
+    window(1)
+    read_rest = search_module._first_rows
+
+    def updated_meanwhile(*args):
+        Contact.objects.filter(pk=book["Perez-Smith D"].pk).update(updated_at=T0 + dt.timedelta(minutes=100))
+        return read_rest(*args)
+
+    monkeypatch.setattr(search_module, "_first_rows", updated_meanwhile)
+
+    pages = walk(api, {"q": "smith perez", "ordering": "updated_at", "limit": "10"})
+
+    assert pages == [
+        ["Perez-Smith D", "Smith Perez B", "Smith Perez C", "Smith Perez E", "Smith Perez F", "Smith Perez A"]
+    ]

@@ -188,7 +188,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "contacts.api.openapi.DocumentedAutoSchema",
     "UNAUTHENTICATED_USER": None,
     # Per-credential request rates, the scopes and defaults each dialect declares in the registry
     # (contacts/api/registry.py, contacts/api/throttling.py): mobivate, contactship, callbell, awal_write,
@@ -215,6 +215,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name for each enum that appears in several bodies.
+    "ENUM_NAME_OVERRIDES": {
+        "CustomFieldTypeEnum": "contacts.models.CustomFieldType",
+        "EventTypeEnum": "events.models.EventType",
+    },
 }
 
 # Production hardening: on whenever DEBUG is off, so `check --deploy` is clean by default.
@@ -272,6 +277,12 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = not CELERY_RESULT_BACKEND
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# --- Incremental sync (docs/api.md "Incremental sync") -----------------------------------------------------------
+# The watermark a sync walk hands out allows this much for app hosts' clocks against the database's (PostgreSQL),
+# and on SQLite this long for the longest write transaction (including its wait for the write lock).
+SYNC_CLOCK_SKEW_SECONDS = int(os.environ.get("SYNC_CLOCK_SKEW_SECONDS", "5"))
+SYNC_SQLITE_WRITE_SECONDS = int(os.environ.get("SYNC_SQLITE_WRITE_SECONDS", "60"))
 
 # --- Change history (events/, docs/operations.md "Change history") -------------------------------------------
 # `manage.py purge_events` deletes events older than this many days (the webhooks' outbox included).

@@ -9,7 +9,7 @@ from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from contacts.api import registry
-from contacts.api.openapi import OfflineRedocView
+from contacts.api.docs_pages import OfflineRedocView
 from crm import views as front
 
 # Swagger UI and Redoc are React pages that set style attributes and <style> elements as they render: their two

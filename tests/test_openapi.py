@@ -36,6 +36,13 @@ NATIVE_PATHS = {
         f"/api/v1/{name}/{{entry_id}}": {"get", "patch", "delete"}
         for name in ("tags", "groups", "custom-fields", "branches", "teams", "sender-numbers")
     },
+    "/api/v1/contacts/batch": {"post"},
+    "/api/v1/contacts/{contact_id}/history": {"get"},
+    "/api/v1/events": {"get"},
+    "/api/v1/webhooks": {"get", "post"},
+    "/api/v1/webhooks/{endpoint_id}": {"get", "patch", "delete"},
+    "/api/v1/webhooks/{endpoint_id}/rotate-secret": {"post"},
+    "/api/v1/webhooks/{endpoint_id}/test": {"post"},
 }
 # Each dialect mount's paths, and the tag and security scheme its operations carry.
 DIALECT_PATHS = {
@@ -73,7 +80,7 @@ def schema():
 def test_schema_is_openapi_3_1_with_every_native_path_and_method(schema):
     assert schema["openapi"] == "3.1.0"
     native = {path: set(ops) for path, ops in schema["paths"].items() if path.startswith("/api/v1/")}
-    assert {path: native.get(path) for path in NATIVE_PATHS} == NATIVE_PATHS
+    assert native == NATIVE_PATHS
 
 
 def test_schema_lists_every_dialect_mount_under_its_tag_and_scheme(schema):
@@ -161,6 +168,71 @@ def test_native_operations_name_their_scope_tag_and_problems(schema):
         "detail",
         "errors",
     }
+
+
+def test_every_native_write_lists_the_idempotency_keys_problems(schema):
+    missing = [
+        (method, path, status)
+        for path, item in schema["paths"].items()
+        if path.startswith("/api/v1/")
+        for method, operation in item.items()
+        if "Idempotency-Key" in {parameter["name"] for parameter in operation.get("parameters", [])}
+        for status in ("400", "422")
+        if status not in operation["responses"]
+    ]
+    assert missing == []
+    delete = schema["paths"]["/api/v1/contacts/{contact_id}"]["delete"]
+    assert set(delete["responses"]) == {"204", "400", "401", "403", "404", "406", "422", "429"}
+    assert delete["responses"]["422"]["description"] == "The Idempotency-Key was used with another request."
+
+
+def test_native_parameters_and_bodies_state_what_the_api_enforces(schema):
+    components = schema["components"]["schemas"]
+    listing = schema["paths"]["/api/v1/contacts"]["get"]
+    parameters = {p["name"]: p for p in listing["parameters"]}
+    assert parameters["limit"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 200}
+    assert parameters["limit"]["description"] == "1 to 200 (default 50)."
+    assert listing["responses"]["422"]["description"] == (
+        "A `custom_fields.KEY` filter names no custom field of the organization."
+    )
+    create = schema["paths"]["/api/v1/contacts"]["post"]
+    key = next(p for p in create["parameters"] if p["name"] == "Idempotency-Key")
+    assert (key["in"], key["schema"]) == (
+        "header",
+        {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
+    )
+    assert components["ContactPage"]["properties"]["next_updated_since"] == {
+        "type": ["string", "null"],
+        "format": "date-time",
+        "description": "On the last page of a walk with `updated_since`: where the next sync starts (pass it as "
+        "`updated_since`); null otherwise.",
+    }
+    closed = ["ContactWriteRequest", "PatchedContactWriteRequest", "NameRequest", "CustomFieldCreateRequest",
+              "BatchItemRequest", "WebhookWriteRequest"]  # fmt: skip
+    assert {name: components[name]["additionalProperties"] for name in closed} == dict.fromkeys(closed, False)
+    assert components["CustomFieldCreateRequest"]["properties"]["type"] == {
+        "$ref": "#/components/schemas/CustomFieldTypeEnum"
+    }
+    assert components["CustomFieldTypeEnum"]["enum"] == [
+        "text", "number", "date", "boolean", "location", "url", "email", "choice", "multichoice",
+    ]  # fmt: skip
+
+
+def test_native_operations_are_summarized_and_never_described_by_a_docstring(schema):
+    summaries = {
+        (method, path): operation.get("summary")
+        for path, item in schema["paths"].items()
+        if path.startswith("/api/v1/") and "/webhooks" not in path
+        for method, operation in item.items()
+    }
+    assert [key for key, summary in summaries.items() if not summary] == []
+    assert summaries[("get", "/api/v1/sender-numbers")] == "List sender numbers"
+    assert summaries[("get", "/api/v1/branches/{entry_id}")] == "Retrieve a branch"
+    assert summaries[("post", "/api/v1/custom-fields")] == "Create a custom field"
+    assert summaries[("delete", "/api/v1/teams/{entry_id}")] == "Delete a team"
+    assert "description" not in schema["paths"]["/api/v1/contacts"]["get"]
+    assert "description" not in schema["paths"]["/api/v1/tags"]["post"]
+    assert {tag["name"] for tag in schema["tags"]} >= {"History", "Webhooks"}
 
 
 def test_the_native_api_describes_itself_without_a_warning_and_the_schema_is_valid():

@@ -11,13 +11,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from contacts.api import openapi as doc
+from contacts.api import openapi_native as doc
 from contacts.api.errors import ErrorKind
 from contacts.api.native.base import NativeAPIView
 from contacts.api.native.fields import ClosedSerializer, StrictBooleanField, StrictCharField
@@ -113,8 +114,8 @@ class TestDeliverySchema(serializers.Serializer):
         ref_name = "WebhookTestDelivery"
 
 
-WebhookPageSchema = doc._page("Webhook", WebhookSchema)
-ENDPOINT_ID = OpenApiParameter("endpoint_id", doc.OpenApiTypes.UUID, OpenApiParameter.PATH)
+WebhookPageSchema = doc.page_schema("Webhook", WebhookSchema)
+ENDPOINT_ID = OpenApiParameter("endpoint_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
 UNSAFE_URL = {(422, doc.PROBLEM): doc.problem("The URL is one webhooks may not be sent to (`errors` names `url`).")}
 NOT_FOUND = {(404, doc.PROBLEM): doc.problem("No such webhook endpoint in the key's organization.")}
 WRITE = {**doc.COMMON_PROBLEMS, **doc.WRITE_PROBLEMS, **UNSAFE_URL}

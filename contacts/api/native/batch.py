@@ -17,7 +17,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from contacts.api import openapi as doc
+from contacts.api import openapi_native as doc
 from contacts.api.native.base import NativeAPIView
 from contacts.api.native.fields import ClosedSerializer, UUIDStringField
 from contacts.api.native.problems import exception_response

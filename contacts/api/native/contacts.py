@@ -6,12 +6,13 @@ import datetime as dt
 from typing import Any
 
 from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from contacts.api import openapi as doc
+from contacts.api import openapi_native as doc
 from contacts.api.native.base import NativeAPIView
 from contacts.api.native.custom_field_filters import custom_field_parameters, filter_custom_fields
 from contacts.api.native.filters import ContactFilter
@@ -59,21 +60,17 @@ def filter_errors(filterset: ContactFilter) -> ValidationError:
     return ValidationError(errors)
 
 
-CONTACT_ID = OpenApiParameter(
-    "contact_id", doc.OpenApiTypes.UUID, OpenApiParameter.PATH, description="The contact's id."
-)
+CONTACT_ID = OpenApiParameter("contact_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The contact's id.")
 NOT_FOUND = {(404, doc.PROBLEM): doc.problem("No such contact in the key's organization.")}
 
 
 def _filter_parameters() -> list[OpenApiParameter]:
     """The list's query parameters, from `ContactFilter` itself."""
-    kinds = {"team": doc.OpenApiTypes.UUID, "is_favorite": bool, "phone_valid": bool}
+    kinds = {"team": OpenApiTypes.UUID, "is_favorite": bool, "phone_valid": bool}
     parameters = [
         OpenApiParameter(
             name,
-            doc.OpenApiTypes.DATETIME
-            if "_after" in name or "_before" in name or "since" in name
-            else kinds.get(name, str),
+            OpenApiTypes.DATETIME if "_after" in name or "_before" in name or "since" in name else kinds.get(name, str),
             enum=[value for value, _ in ContactSource.choices] if name == "source" else None,
             description=str(getattr(f, "extra", {}).get("help_text") or ""),
         )
@@ -99,7 +96,12 @@ class ContactListView(NativeAPIView):
         operation_id="v1_contacts_list",
         summary="List contacts",
         parameters=_filter_parameters(),
-        responses={200: doc.ContactPageSchema, **doc.LIST_PROBLEMS, **doc.COMMON_PROBLEMS},
+        responses={
+            200: doc.ContactPageSchema,
+            **doc.LIST_PROBLEMS,
+            (422, doc.PROBLEM): doc.problem("A `custom_fields.KEY` filter names no custom field of the organization."),
+            **doc.COMMON_PROBLEMS,
+        },
     )
     def get(self, request: Request) -> Response:
         params = request.query_params

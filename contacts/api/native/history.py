@@ -21,7 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
-from contacts.api import openapi as doc
+from contacts.api import openapi_native as doc
 from contacts.api.native.base import NativeAPIView
 from contacts.api.native.contacts import CONTACT_ID, NOT_FOUND, contact_not_found
 from contacts.api.native.pagination import limit_of

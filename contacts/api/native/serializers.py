@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from contacts.api.native.fields import (
@@ -24,6 +25,7 @@ from contacts.models import (
     ContactGroup,
     ContactSource,
     CustomField,
+    CustomFieldType,
     SenderNumber,
     Tag,
     Team,
@@ -151,10 +153,15 @@ class GroupSerializer(NameSerializer):
     description = StrictCharField()
 
 
+@extend_schema_field(serializers.ChoiceField(choices=CustomFieldType.choices))
+class CustomFieldTypeField(StrictCharField):
+    """A text here (the service refuses an unknown type with the list of known ones); one of them in the schema."""
+
+
 class CustomFieldCreateSerializer(ClosedSerializer):
     read_only_names = frozenset({"id", "created_at"})
     key = StrictCharField(required=True, allow_null=False, trim_whitespace=False)
-    type = StrictCharField(required=True, allow_null=False)
+    type = CustomFieldTypeField(required=True, allow_null=False)
     label = StrictCharField()
     choices = serializers.ListField(child=StrictCharField(allow_null=False), required=False, allow_null=True)
 

@@ -19,7 +19,7 @@ from rest_framework.serializers import Serializer
 from contacts.api.native import serializers as s
 from contacts.api.native.base import NativeAPIView
 from contacts.api.native.pagination import next_link, paginate
-from contacts.api.openapi import VocabularySchema
+from contacts.api.openapi_native import VocabularySchema
 from contacts.api.scopes import SETTINGS_LIST_SCOPES, SETTINGS_SCOPES
 from contacts.errors import NotFound
 from contacts.models import Branch, ContactGroup, CustomField, Organization, SenderNumber, Tag, Team

@@ -150,6 +150,7 @@ class WebhookListView(NativeAPIView):
 
     @extend_schema(
         operation_id="v1_webhooks_list",
+        summary="List webhook endpoints",
         tags=TAGS,
         parameters=doc.PAGING,
         responses={200: WebhookPageSchema, **doc.COMMON_PROBLEMS, **doc.LIST_PROBLEMS},
@@ -171,6 +172,7 @@ class WebhookListView(NativeAPIView):
 
     @extend_schema(
         operation_id="v1_webhooks_create",
+        summary="Create a webhook endpoint (its secret is shown once)",
         tags=TAGS,
         parameters=[doc.IDEMPOTENCY_KEY],
         request=WebhookWriteSerializer,
@@ -193,6 +195,7 @@ class WebhookDetailView(NativeAPIView):
 
     @extend_schema(
         operation_id="v1_webhooks_retrieve",
+        summary="Retrieve a webhook endpoint",
         tags=TAGS,
         parameters=[ENDPOINT_ID],
         responses={200: WebhookSchema, **doc.COMMON_PROBLEMS, **NOT_FOUND},
@@ -202,6 +205,7 @@ class WebhookDetailView(NativeAPIView):
 
     @extend_schema(
         operation_id="v1_webhooks_update",
+        summary="Change a webhook endpoint",
         tags=TAGS,
         parameters=[ENDPOINT_ID, doc.IDEMPOTENCY_KEY],
         request=WebhookWriteSerializer,
@@ -219,6 +223,7 @@ class WebhookDetailView(NativeAPIView):
 
     @extend_schema(
         operation_id="v1_webhooks_destroy",
+        summary="Delete a webhook endpoint",
         tags=TAGS,
         parameters=[ENDPOINT_ID, doc.IDEMPOTENCY_KEY],
         responses={204: OpenApiResponse(description="Deleted."), **doc.COMMON_PROBLEMS, **NOT_FOUND},
@@ -228,30 +233,45 @@ class WebhookDetailView(NativeAPIView):
         return Response(status=204)
 
 
-class WebhookActionView(NativeAPIView):
-    """POST-only actions on one endpoint (`action`: rotate-secret or test)."""
-
+class RotateSecretView(NativeAPIView):
     required_scopes = {"POST": Scope.SETTINGS_WRITE}
-    action = ""
 
     @extend_schema(
+        operation_id="v1_webhooks_rotate_secret",
+        summary="Rotate an endpoint's secret (the new one is shown once)",
         tags=TAGS,
         parameters=[ENDPOINT_ID, doc.IDEMPOTENCY_KEY],
         request=None,
         responses={
-            (200, "application/json"): OpenApiResponse(SecretSchema, description="The new secret (rotate-secret)."),
-            (202, "application/json"): OpenApiResponse(TestDeliverySchema, description="Test event queued (test)."),
+            200: OpenApiResponse(SecretSchema, description="The new secret; the previous one stays valid a while."),
             **doc.COMMON_PROBLEMS,
             **NOT_FOUND,
         },
     )
     def post(self, request: Request, endpoint_id: str) -> Response:
         endpoint = find_endpoint(self.organization, endpoint_id)
-        if self.action == "rotate-secret":
-            secret = rotate_secret(endpoint, actor=self.actor)
-            valid_until = endpoint.secrets.exclude(expires_at=None).values_list("expires_at", flat=True).first()
-            response = Response({"secret": secret, "previous_valid_until": _stamp(valid_until)})
-            response["Cache-Control"] = "no-store"
-            return response
-        delivery = send_test_event(endpoint, actor=self.actor)
+        secret = rotate_secret(endpoint, actor=self.actor)
+        valid_until = endpoint.secrets.exclude(expires_at=None).values_list("expires_at", flat=True).first()
+        response = Response({"secret": secret, "previous_valid_until": _stamp(valid_until)})
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class TestEventView(NativeAPIView):
+    required_scopes = {"POST": Scope.SETTINGS_WRITE}
+
+    @extend_schema(
+        operation_id="v1_webhooks_test",
+        summary="Send a test event to an endpoint",
+        tags=TAGS,
+        parameters=[ENDPOINT_ID, doc.IDEMPOTENCY_KEY],
+        request=None,
+        responses={
+            202: OpenApiResponse(TestDeliverySchema, description="The test event is queued for delivery."),
+            **doc.COMMON_PROBLEMS,
+            **NOT_FOUND,
+        },
+    )
+    def post(self, request: Request, endpoint_id: str) -> Response:
+        delivery = send_test_event(find_endpoint(self.organization, endpoint_id), actor=self.actor)
         return Response({"delivery_id": str(delivery.uuid), "webhook_id": delivery.message_id}, status=202)

@@ -38,14 +38,12 @@ for prefix, vocabulary in (
 urlpatterns += [
     re_path(r"^webhooks/?$", webhooks.WebhookListView.as_view(), name="v1-webhooks"),
     re_path(r"^webhooks/(?P<endpoint_id>[^/]+)/?$", webhooks.WebhookDetailView.as_view(), name="v1-webhook"),
-    *(
-        re_path(
-            rf"^webhooks/(?P<endpoint_id>[^/]+)/{action}/?$",
-            webhooks.WebhookActionView.as_view(action=action),
-            name=f"v1-webhook-{action}",
-        )
-        for action in ("rotate-secret", "test")
+    re_path(
+        r"^webhooks/(?P<endpoint_id>[^/]+)/rotate-secret/?$",
+        webhooks.RotateSecretView.as_view(),
+        name="v1-webhook-rotate-secret",
     ),
+    re_path(r"^webhooks/(?P<endpoint_id>[^/]+)/test/?$", webhooks.TestEventView.as_view(), name="v1-webhook-test"),
 ]
 
 urlpatterns.append(re_path(r"^", NativeNotFoundView.as_view(), name="v1-not-found"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.db import connection
 from django.db.models import QuerySet
 from django.db.models.fields.json import KeyTransform
 
@@ -52,6 +53,12 @@ def filter_custom_fields(queryset: QuerySet, organization: Organization, params:
             value = clean_custom_field_value(definition, params[parameter])
         except ValidationFailed as exc:
             raise ValidationFailed(parameter, exc.message) from None
+        if lookup == "exact" and value is not None and connection.vendor == "postgresql":
+            # Containment is what the GIN index on custom_fields answers; `-> key =` walked the list's index past
+            # every contact without the value (a rare value at 1,000,000 contacts: 89 ms against 14 ms, measured
+            # with bench/native_list.py). jsonb compares numbers by value either way (42 and 42.0).
+            queryset = queryset.filter(custom_fields__contains={key: value})
+            continue
         # KeyTransform, not "custom_fields__<key>": a key may itself hold "__", which a lookup string would split.
         alias = f"_custom_field_{len(queryset.query.annotations)}"
         queryset = queryset.alias(**{alias: KeyTransform(key, "custom_fields")}).filter(**{f"{alias}__{lookup}": value})

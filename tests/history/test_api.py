@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import pytest
@@ -185,12 +186,15 @@ def test_events_in_write_order_only_the_organizations_own(api, organization, oth
     assert response.json()["next_cursor"] is None
 
 
-def test_events_of_an_organization_with_none(client_for, organization, other_organization):
+def test_events_of_an_organization_with_none(client_for, organization, other_organization, monkeypatch):
     make_event(organization, ADA)
+    monkeypatch.setattr(
+        "contacts.api.native.history.sync_watermark", lambda: dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC)
+    )
 
     response = client_for(other_organization).get("/api/v1/events")
 
-    assert response.json() == {"results": [], "next_cursor": None, "next": None}
+    assert response.json() == {"results": [], "next_cursor": None, "next": None, "next_since": "2026-03-01T12:00:00Z"}
 
 
 def test_events_page_across_a_cursor_with_events_written_in_between(api, organization):

@@ -28,6 +28,7 @@ from contacts.api.native.pagination import limit_of
 from contacts.api.scopes import READ_SCOPES
 from contacts.errors import ValidationFailed
 from contacts.models import Contact
+from contacts.selectors.sync import sync_watermark
 from events.models import ActorKind, ContactEvent, EventType, Surface
 from events.selectors import EventPage, contact_history, event_position, has_history, organization_events
 
@@ -57,22 +58,33 @@ def render_event(event: ContactEvent) -> dict[str, Any]:
 # --- cursors: the last event's id, opaque to clients -----------------------------------------------------------
 
 
-def encode_cursor(event_id: int) -> str:
-    raw = json.dumps({"e": event_id}, separators=(",", ":")).encode()
+def encode_cursor(event_id: int, watermark: dt.datetime | None = None) -> str:
+    data: dict[str, Any] = {"e": event_id}
+    if watermark is not None:
+        data["w"] = _stamp(watermark)
+    raw = json.dumps(data, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def decode_cursor(text: str | None) -> int | None:
+    return decode_position(text)[0]
+
+
+def decode_position(text: str | None) -> tuple[int | None, dt.datetime | None]:
+    """The event id a cursor names and the watermark of the walk it belongs to (the feed's), if it carries one."""
     if text is None or not text.strip():
-        return None
+        return None, None
     try:
         data = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
         event_id = data["e"]
-    except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError):
+        watermark = dt.datetime.fromisoformat(data["w"]) if "w" in data else None
+    except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError, AttributeError):
         raise ValidationFailed("cursor", BAD_CURSOR) from None
     if isinstance(event_id, bool) or not isinstance(event_id, int) or not 0 < event_id < 2**63:
         raise ValidationFailed("cursor", BAD_CURSOR)
-    return event_id
+    if watermark is not None and watermark.tzinfo is None:
+        raise ValidationFailed("cursor", BAD_CURSOR)
+    return event_id, watermark
 
 
 def refuse_unknown_parameters(request: Request, known: set[str]) -> None:
@@ -86,13 +98,15 @@ def refuse_unknown_parameters(request: Request, known: set[str]) -> None:
         )
 
 
-def page_response(request: Request, page: EventPage) -> Response:
-    next_cursor = encode_cursor(page.next_cursor) if page.next_cursor is not None else None
+def page_response(request: Request, page: EventPage, **extra: Any) -> Response:
+    watermark = extra.pop("watermark", None)
+    next_cursor = encode_cursor(page.next_cursor, watermark) if page.next_cursor is not None else None
     return Response(
         {
             "results": [render_event(event) for event in page.events],
             "next_cursor": next_cursor,
             "next": replace_query_param(request.build_absolute_uri(), "cursor", next_cursor) if next_cursor else None,
+            **extra,
         }
     )
 
@@ -142,6 +156,17 @@ class EventPageSchema(serializers.Serializer):
         ref_name = "EventPage"
 
 
+class EventFeedPageSchema(EventPageSchema):
+    next_since = serializers.DateTimeField(
+        allow_null=True,
+        help_text="On the walk's last page: the `since` the next read starts from, so that no event still "
+        "committing while this walk read is missed (events at or after it come again: keep them by `id`).",
+    )
+
+    class Meta:
+        ref_name = "EventFeedPage"
+
+
 BAD_PARAMETERS = {(400, doc.PROBLEM): doc.problem("An unknown or invalid parameter, a bad cursor or `since`.")}
 
 
@@ -185,9 +210,10 @@ class EventListView(NativeAPIView):
         operation_id="v1_events_list",
         tags=["History"],
         summary="The organization's change events",
-        description="Every contact's events in the order they were written. Keep `next_cursor` and pass it as "
-        "`cursor` to read on from there; events written later come on later pages (on PostgreSQL, one still "
-        "committing while a page is read can land just behind it: re-read a short `since` overlap to catch it).",
+        description="Every contact's events in the order they were written. Follow `next_cursor` to the last "
+        "page, then start the next read with `since` set to that page's `next_since`: an event still committing "
+        "while the walk read (which can land behind a page already read) comes then. Events may come twice: keep "
+        "them by `id`.",
         parameters=[
             OpenApiParameter(
                 "since",
@@ -205,19 +231,26 @@ class EventListView(NativeAPIView):
             ),
             *doc.PAGING,
         ],
-        responses={200: EventPageSchema, **BAD_PARAMETERS, **doc.COMMON_PROBLEMS},
+        responses={200: EventFeedPageSchema, **BAD_PARAMETERS, **doc.COMMON_PROBLEMS},
     )
     def get(self, request: Request) -> Response:
         params = request.query_params
         refuse_unknown_parameters(request, EVENTS_PARAMETERS)
-        cursor, limit = decode_cursor(params.get("cursor")), limit_of(request)
+        (cursor, watermark), limit = decode_position(params.get("cursor")), limit_of(request)
         since_time, since_event = self._since(params.get("since"))
+        types = _types(params.getlist("type"))
+        if cursor is None:
+            # Taken before the walk's first read, as the contacts' sync watermark is (contacts/selectors/sync.py):
+            # every event this walk cannot see will occur at or after it.
+            watermark = sync_watermark()
         if since_event is not None:
             cursor = max(cursor or 0, since_event)
-        page = organization_events(
-            self.organization, cursor=cursor, since=since_time, types=_types(params.getlist("type")), limit=limit
-        )
-        return page_response(request, page)
+        page = organization_events(self.organization, cursor=cursor, since=since_time, types=types, limit=limit)
+        next_since = None
+        if page.next_cursor is None:
+            bound = max(filter(None, (watermark, since_time)), default=None)
+            next_since = _stamp(bound) if bound is not None else None
+        return page_response(request, page, watermark=watermark, next_since=next_since)
 
     def _since(self, text: str | None) -> tuple[dt.datetime | None, int | None]:
         """`since` as a time, or as the position of the event it names."""

@@ -48,7 +48,10 @@ def with_broker() -> bool:
 
 def connect() -> None:
     from events.models import ContactEvent
+    from events.services import events_written
 
+    # Services write events in bulk (no post_save); an event saved one by one (tests, the shell) counts too.
+    events_written.connect(_events_written, dispatch_uid="webhooks.events_written")
     post_save.connect(_event_saved, sender=ContactEvent, dispatch_uid="webhooks.event_saved")
     if _serving() and not with_broker() and settings.WEBHOOK_DELIVERY_THREAD:
         start_thread()
@@ -64,6 +67,11 @@ def _serving() -> bool:
 
 def _event_saved(sender, instance, created: bool, **kwargs) -> None:
     if created:
+        transaction.on_commit(kick)
+
+
+def _events_written(sender, organization_id: int, count: int, **kwargs) -> None:
+    if count:
         transaction.on_commit(kick)
 
 

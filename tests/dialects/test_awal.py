@@ -196,8 +196,9 @@ def test_create_query_budget(awal, organization, django_assert_max_num_queries):
     fields = {"name": "Ahmed", "phone": "96650000000", "contact_group_id": str(group.pk), "is_favorite": "true"}
     files = [("file", "a.jpg", jpeg_bytes(), "image/jpeg")]
 
-    # Signature check (client lookup, last-used stamp), sender number, group, insert, group link, savepoints.
-    with django_assert_max_num_queries(10):
+    # Signature check (client lookup, last-used stamp), sender number, group, insert, group link, the change's
+    # event, savepoints.
+    with django_assert_max_num_queries(11):
         response = awal.create(fields, files)
 
     assert response.status_code == 201

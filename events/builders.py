@@ -67,14 +67,7 @@ def link_events(
     contact's names before and after. Two queries for the whole write: the uuids and the current links."""
     if not contact_ids:
         return []
-    relation = "tags" if target == "tag_id" else "groups"
-    name_path = "tag__name" if target == "tag_id" else "contactgroup__name"
-    current: dict[int, list[str]] = {pk: [] for pk in contact_ids}
-    for contact_id, linked in through.objects.filter(contact_id__in=list(contact_ids)).values_list(
-        "contact_id", name_path
-    ):
-        current[contact_id].append(linked)
-    uuids = dict(Contact.objects.filter(pk__in=list(contact_ids)).values_list("pk", "uuid"))
+    relation, current, uuids = _linked_names(through, target, contact_ids)
     events = []
     for pk in contact_ids:
         names = current[pk]
@@ -83,6 +76,49 @@ def link_events(
         before = sorted(n for n in names if n != name) if added else sorted([*names, name])
         events.append(PendingEvent(uuids[pk], event_type, {relation: {"before": before, "after": after}}))
     return events
+
+
+def renamed_link_events(
+    through: type, target: str, contact_ids: Sequence[int], old: str, new: str
+) -> list[PendingEvent]:
+    """`contact.updated` events of renaming the tag or group `old` to `new`, which the contacts `contact_ids` are
+    linked to: each contact's names before and after. Read after the rename; two queries for the whole write."""
+    if not contact_ids:
+        return []
+    relation, current, uuids = _linked_names(through, target, contact_ids)
+    events = []
+    for pk in contact_ids:
+        after = sorted(current[pk])
+        before = sorted(old if name == new else name for name in current[pk])
+        events.append(PendingEvent(uuids[pk], EventType.UPDATED, {relation: {"before": before, "after": after}}))
+    return events
+
+
+def _linked_names(
+    through: type, target: str, contact_ids: Sequence[int]
+) -> tuple[str, dict[int, list[str]], dict[int, Any]]:
+    """The relation's name in events, each contact's linked names now and each contact's uuid (two queries)."""
+    relation = "tags" if target == "tag_id" else "groups"
+    name_path = "tag__name" if target == "tag_id" else "contactgroup__name"
+    current: dict[int, list[str]] = {pk: [] for pk in contact_ids}
+    for contact_id, linked in through.objects.filter(contact_id__in=list(contact_ids)).values_list(
+        "contact_id", name_path
+    ):
+        current[contact_id].append(linked)
+    uuids = dict(Contact.objects.filter(pk__in=list(contact_ids)).values_list("pk", "uuid"))
+    return relation, current, uuids
+
+
+def reference_events(name: str, contact_ids: Sequence[int], before: Any, after: Any) -> list[PendingEvent]:
+    """`contact.updated` events of one change of the reference `name` (branch or team) shared by the contacts
+    `contact_ids`, `before` and `after` rendered (`render_reference`), in ascending id. One query, the uuids."""
+    if not contact_ids:
+        return []
+    uuids = Contact.objects.filter(pk__in=list(contact_ids)).order_by("pk").values_list("uuid", flat=True)
+    return [
+        PendingEvent(contact_uuid, EventType.UPDATED, {name: {"before": before, "after": after}})
+        for contact_uuid in uuids
+    ]
 
 
 def bulk_update_events(contact_ids: Sequence[int], values: Mapping[str, Any]) -> list[PendingEvent]:

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from contacts.errors import UnknownReference
 from contacts.models import Contact, Team
@@ -56,6 +57,7 @@ def _update(contacts: list[Contact], kind: ChangeKind, changes: dict[str, Any], 
     for organization_id in sorted({contact.organization_id for contact in contacts}):
         ids = lock_contact_ids(organization_id, (c.pk for c in contacts if c.organization_id == organization_id))
         events = bulk_update_events(ids, changes)
-        count += Contact.objects.filter(pk__in=ids).update(**changes)
+        # A queryset update applies no auto_now: the sync reads `updated_at`.
+        count += Contact.objects.filter(pk__in=ids).update(**changes, updated_at=timezone.now())
         record_change(kind, organization_id=organization_id, contact_ids=ids, actor=actor, events=events)
     return count

@@ -1,6 +1,8 @@
 """Tagging and grouping many contacts at once (the admin's bulk actions). Each keeps to the tag's or group's
 organization: contacts of another one are skipped, never linked. Each reports the contacts it linked or unlinked
-through `record_change`, once, inside its transaction; a call that links nothing reports nothing."""
+through `record_change`, once, inside its transaction, and moves their `updated_at` (what they show changed, so
+an incremental sync must return them); a call that links nothing reports nothing. Each costs the same number of
+queries however many contacts it reaches."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from contacts.models import Contact, ContactGroup, Tag
 from contacts.services.changes import ChangeKind, record_change
@@ -21,6 +24,7 @@ def add_tag(contacts: Iterable[Contact], tag: Tag, *, actor: Any = None) -> int:
     """Tag every contact in `contacts` of the tag's organization; returns how many were newly tagged."""
     with transaction.atomic():
         ids = _link(Contact.tags.through, "tag_id", _locked_ids(contacts, tag.organization_id), tag.pk)
+        _touch(ids)
         events = link_events(Contact.tags.through, "tag_id", ids, tag.name, added=True, event_type=EventType.TAGGED)
         record_change(
             ChangeKind.TAGGED, organization_id=tag.organization_id, contact_ids=ids, actor=actor, events=events
@@ -36,6 +40,7 @@ def remove_tag(contacts: Iterable[Contact], tag: Tag, *, actor: Any = None) -> i
         links = Contact.tags.through.objects.filter(tag=tag, contact_id__in=_locked_ids(contacts, tag.organization_id))
         ids = sorted(links.values_list("contact_id", flat=True))
         links.filter(contact_id__in=ids).delete()
+        _touch(ids)
         events = link_events(Contact.tags.through, "tag_id", ids, tag.name, added=False, event_type=EventType.UNTAGGED)
         record_change(
             ChangeKind.UNTAGGED, organization_id=tag.organization_id, contact_ids=ids, actor=actor, events=events
@@ -49,6 +54,7 @@ def add_to_group(contacts: Iterable[Contact], group: ContactGroup, *, actor: Any
     with transaction.atomic():
         locked = _locked_ids(contacts, group.organization_id)
         ids = _link(Contact.groups.through, "contactgroup_id", locked, group.pk)
+        _touch(ids)
         events = link_events(
             Contact.groups.through, "contactgroup_id", ids, group.name, added=True, event_type=EventType.GROUPED
         )
@@ -61,6 +67,11 @@ def add_to_group(contacts: Iterable[Contact], group: ContactGroup, *, actor: Any
 def _locked_ids(contacts: Iterable[Contact], organization_id: int) -> list[int]:
     # Contact rows before link rows, in ascending id: the lock order of every write path.
     return lock_contact_ids(organization_id, (c.pk for c in contacts if c.organization_id == organization_id))
+
+
+def _touch(ids: list[int]) -> None:
+    if ids:
+        Contact.objects.filter(pk__in=ids).update(updated_at=timezone.now())
 
 
 def _link(through: type, target: str, contact_ids: list[int], target_id: int) -> list[int]:

@@ -4,8 +4,10 @@ and sender numbers.
 Names are unique per organization (tags whatever their case), and the database is the judge: a duplicate is an
 `IntegrityError` turned into a `Conflict` naming the field, so two concurrent creates of one name end as one row
 and one conflict. Deleting a vocabulary entry that contacts use changes those contacts (their link or their value
-goes), so such a delete locks the contacts first, in ascending id (the lock order of every write path), and reports
-them through `record_change` once.
+goes), and so does renaming one (the name a contact shows changes): such a write locks the contacts first, in
+ascending id (the lock order of every write path), moves their `updated_at` (an incremental sync must return them)
+and reports them through `record_change` once, with each contact's change. Each costs the same number of queries
+however many contacts it reaches.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import IntegrityError, models, transaction
+from django.utils import timezone
 
 from contacts.db import UnicodeLower
 from contacts.errors import Conflict, ValidationFailed
@@ -32,6 +35,10 @@ from contacts.services.changes import ChangeKind, record_change
 from contacts.services.contacts import lock_contact_ids
 from contacts.services.dashboard import invalidate_dashboard
 from contacts.services.phones import normalize_phone
+from events.builders import link_events, reference_events, renamed_link_events
+from events.models import EventType
+from events.services import PendingEvent
+from events.values import CUSTOM_PREFIX, render_reference
 
 
 class _Unset:
@@ -84,7 +91,8 @@ def update_tag(tag: Tag, *, name: Any = UNSET, actor: Any = None) -> Tag:
     if name is not UNSET:
         tag.name = _name("name", name, 100)
         _ensure_tag_name_free(tag)
-    _saved(tag, "name", f"A tag named {tag.name!r} already exists")
+    with transaction.atomic():
+        _save_renaming_links(tag, Contact.tags.through, "tag_id", actor)
     invalidate_dashboard(tag.organization_id)
     return tag
 
@@ -105,7 +113,11 @@ def delete_tag(tag: Tag, *, actor: Any = None) -> None:
     with transaction.atomic():
         ids = _lock_linked(tag.organization_id, Contact.tags.through.objects.filter(tag=tag))
         tag.delete()
-        record_change(ChangeKind.UNTAGGED, organization_id=tag.organization_id, contact_ids=ids, actor=actor)
+        _touch(ids)
+        events = link_events(Contact.tags.through, "tag_id", ids, tag.name, added=False, event_type=EventType.UNTAGGED)
+        record_change(
+            ChangeKind.UNTAGGED, organization_id=tag.organization_id, contact_ids=ids, actor=actor, events=events
+        )
     invalidate_dashboard(tag.organization_id)
 
 
@@ -128,14 +140,21 @@ def update_group(
         group.name = _name("name", name, 200)
     if description is not UNSET:
         group.description = _name("description", description if description is not None else "", 5000, required=False)
-    return _saved(group, "name", f"A group named {group.name!r} already exists")
+    with transaction.atomic():
+        return _save_renaming_links(group, Contact.groups.through, "contactgroup_id", actor)
 
 
 def delete_group(group: ContactGroup, *, actor: Any = None) -> None:
     with transaction.atomic():
         ids = _lock_linked(group.organization_id, Contact.groups.through.objects.filter(contactgroup=group))
         group.delete()
-        record_change(ChangeKind.UPDATED, organization_id=group.organization_id, contact_ids=ids, actor=actor)
+        _touch(ids)
+        events = link_events(
+            Contact.groups.through, "contactgroup_id", ids, group.name, added=False, event_type=EventType.UNGROUPED
+        )
+        record_change(
+            ChangeKind.UPDATED, organization_id=group.organization_id, contact_ids=ids, actor=actor, events=events
+        )
 
 
 # --- custom field definitions -------------------------------------------------------------------------------------
@@ -182,13 +201,23 @@ def delete_custom_field(definition: CustomField, *, actor: Any = None) -> None:
     with transaction.atomic():
         holders = Contact.objects.filter(organization_id=definition.organization_id, custom_fields__has_key=key)
         ids = lock_contact_ids(definition.organization_id, holders.values_list("pk", flat=True))
-        contacts = list(Contact.objects.filter(pk__in=ids).only("pk", "custom_fields", "custom_field_order"))
+        contacts = list(
+            Contact.objects.filter(pk__in=ids).order_by("pk").only("pk", "uuid", "custom_fields", "custom_field_order")
+        )
+        now, events = timezone.now(), []
         for contact in contacts:
-            contact.custom_fields.pop(key, None)
+            old = contact.custom_fields.pop(key, None)
             contact.custom_field_order = [name for name in contact.custom_field_order if name != key]
-        Contact.objects.bulk_update(contacts, ["custom_fields", "custom_field_order"], batch_size=500)
+            # bulk_update applies no auto_now.
+            contact.updated_at = now
+            events.append(
+                PendingEvent(contact.uuid, EventType.UPDATED, {CUSTOM_PREFIX + key: {"before": old, "after": None}})
+            )
+        Contact.objects.bulk_update(contacts, ["custom_fields", "custom_field_order", "updated_at"], batch_size=500)
         definition.delete()
-        record_change(ChangeKind.UPDATED, organization_id=definition.organization_id, contact_ids=ids, actor=actor)
+        record_change(
+            ChangeKind.UPDATED, organization_id=definition.organization_id, contact_ids=ids, actor=actor, events=events
+        )
 
 
 def _types() -> str:
@@ -226,11 +255,11 @@ def create_team(*, organization: Organization, name: str, actor: Any = None) -> 
 
 
 def update_branch(branch: Branch, *, name: Any = UNSET, actor: Any = None) -> Branch:
-    return _named(branch, name)
+    return _renamed(branch, name, actor)
 
 
 def update_team(team: Team, *, name: Any = UNSET, actor: Any = None) -> Team:
-    return _named(team, name)
+    return _renamed(team, name, actor)
 
 
 def delete_branch(branch: Branch, *, actor: Any = None) -> None:
@@ -249,13 +278,44 @@ def _named(obj: Branch | Team, name: Any) -> Any:
     return _saved(obj, "name", f"A {obj._meta.model_name} named {obj.name!r} already exists")
 
 
+def _renamed(obj: Branch | Team, name: Any, actor: Any) -> Any:
+    """Save a branch or team; a new name is a change of every contact that shows it."""
+    field = obj._meta.model_name
+    if name is not UNSET:
+        obj.name = _name("name", name, 200)
+    with transaction.atomic():
+        old = _stored(obj)
+        ids = _lock_referring(obj) if old is not None and old.name != obj.name else []
+        _named(obj, UNSET)
+        if ids:
+            _touch(ids)
+            events = reference_events(field, ids, render_reference(field, old), render_reference(field, obj))
+            record_change(
+                ChangeKind.UPDATED, organization_id=obj.organization_id, contact_ids=ids, actor=actor, events=events
+            )
+    return obj
+
+
 def _delete_unassigning(obj: Branch | Team, actor: Any) -> None:
     # The contact's foreign key to a branch or team is named as the model is (`branch`, `team`).
-    contacts = Contact.objects.filter(**{obj._meta.model_name: obj})
+    field = obj._meta.model_name
     with transaction.atomic():
-        ids = lock_contact_ids(obj.organization_id, contacts.values_list("pk", flat=True))
+        ids = _lock_referring(obj)
+        before = render_reference(field, obj)
+        # Unassigned here rather than by the delete's ON DELETE SET NULL, so that the same statement moves
+        # `updated_at`; the delete then finds no contact to unassign.
+        if ids:
+            Contact.objects.filter(pk__in=ids).update(**{field: None, "updated_at": timezone.now()})
         obj.delete()
-        record_change(ChangeKind.UPDATED, organization_id=obj.organization_id, contact_ids=ids, actor=actor)
+        events = reference_events(field, ids, before, None)
+        record_change(
+            ChangeKind.UPDATED, organization_id=obj.organization_id, contact_ids=ids, actor=actor, events=events
+        )
+
+
+def _lock_referring(obj: Branch | Team) -> list[int]:
+    contacts = Contact.objects.filter(**{obj._meta.model_name: obj})
+    return lock_contact_ids(obj.organization_id, contacts.values_list("pk", flat=True))
 
 
 # --- sender numbers -----------------------------------------------------------------------------------------------
@@ -298,3 +358,30 @@ def _sender_phone(organization: Organization, phone: Any) -> str:
 def _lock_linked(organization_id: int, links: models.QuerySet) -> list[int]:
     # Contact rows before link rows, in ascending id: the lock order of every write path.
     return lock_contact_ids(organization_id, links.values_list("contact_id", flat=True))
+
+
+def _stored(obj: models.Model) -> Any:
+    """The row as the database holds it before this write (None for a new one): a caller such as a model form may
+    already have set the new values on `obj`."""
+    return type(obj)._default_manager.filter(pk=obj.pk).first() if obj.pk is not None else None
+
+
+def _save_renaming_links(obj: Tag | ContactGroup, through: type, target: str, actor: Any) -> Any:
+    """Save a tag or group; a new name is a change of every contact linked to it (inside the caller's atomic)."""
+    old = _stored(obj)
+    renamed = old is not None and old.name != obj.name
+    ids = _lock_linked(obj.organization_id, through.objects.filter(**{target: obj.pk})) if renamed else []
+    kind = "tag" if target == "tag_id" else "group"
+    _saved(obj, "name", f"A {kind} named {obj.name!r} already exists")
+    if ids:
+        _touch(ids)
+        events = renamed_link_events(through, target, ids, old.name, obj.name)
+        record_change(
+            ChangeKind.UPDATED, organization_id=obj.organization_id, contact_ids=ids, actor=actor, events=events
+        )
+    return obj
+
+
+def _touch(ids: list[int]) -> None:
+    if ids:
+        Contact.objects.filter(pk__in=ids).update(updated_at=timezone.now())

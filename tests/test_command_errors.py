@@ -282,7 +282,7 @@ def test_create_hmac_client_with_a_random_id_and_some_scopes(organization):
         (
             ["--name", "x", "--scopes", "fly:Contacts"],
             "Unknown scope 'fly:Contacts'; expected one of create:Contacts, read:Contacts, update:Contacts, "
-            "delete:Contacts (--scopes)",
+            "delete:Contacts, write:Contacts, write:Settings (--scopes)",
         ),
     ],
 )
@@ -319,7 +319,8 @@ def test_create_api_key_accepts_organization_and_names_its_bad_arguments(organiz
     )
     assert error_of("create_api_key", "--org", "acme", "--name", "x", "--scopes", ",") == (
         "--scopes: give at least one scope; known: create:Contacts (or contacts:create), read:Contacts (or "
-        "contacts:read), update:Contacts (or contacts:update), delete:Contacts (or contacts:delete)"
+        "contacts:read), update:Contacts (or contacts:update), delete:Contacts (or contacts:delete), write:Contacts "
+        "(or contacts:write), write:Settings (or settings:write)"
     )
     assert error_of("create_api_key", "--org", "acme", "--name", "") == "--name: must not be empty"
     assert ApiKey.objects.count() == 1

@@ -39,7 +39,7 @@ def project(tmp_path) -> Path:
     """A copy of the project without any .env, as a fresh clone has it."""
     copy = tmp_path / "crm-checkout"
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for folder in ("crm", "contacts", "templates"):
+    for folder in ("crm", "contacts", "events", "webhooks", "templates"):
         shutil.copytree(ROOT / folder, copy / folder, ignore=ignore)
     for name in ("manage.py", "Makefile", "requirements.txt"):
         shutil.copy2(ROOT / name, copy / name)

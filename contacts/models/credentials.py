@@ -31,6 +31,9 @@ class Scope(models.TextChoices):
 
 
 ALL_SCOPES = [scope.value for scope in Scope]
+# What the dialects ask for (Awal's signed clients and SFMC's OAuth clients reach nothing else).
+DIALECT_SCOPES = [Scope.CONTACTS_CREATE.value, Scope.CONTACTS_READ.value, Scope.CONTACTS_UPDATE.value,
+                  Scope.CONTACTS_DELETE.value]  # fmt: skip
 
 
 class CredentialQuerySet(models.QuerySet):

@@ -186,7 +186,7 @@ def _touch(credential: ApiKey | OAuthClient | HmacClient) -> None:
         # The write happens inside the request's transaction and locks the credential's row until it commits. A
         # second request with the same credential meanwhile skips its write (the first one records the use)
         # rather than queueing behind the whole first request.
-        rows = type(credential).objects.filter(pk=credential.pk)
+        rows = type(credential).objects.filter(pk=credential.pk).order_by()
         type(credential).objects.filter(pk__in=rows.select_for_update(skip_locked=True).values("pk")).update(
             last_used_at=now
         )

@@ -6,6 +6,7 @@ from django.core.management.base import CommandError
 
 from contacts.management.commands._base import CrmCommand, add_client_arguments, create_client, get_organization
 from contacts.models import HmacClient, Scope
+from contacts.models.credentials import DIALECT_SCOPES
 
 SCOPE_HELP = ", ".join(f"{scope.label} (or {scope.value})" for scope in Scope)
 
@@ -25,7 +26,7 @@ class Command(CrmCommand):
         )
         parser.add_argument(
             "--scopes",
-            default=",".join(scope.label for scope in Scope),
+            default=",".join(Scope(value).label for value in DIALECT_SCOPES),
             help=f"Comma-separated permissions (default: all). Known: {SCOPE_HELP}",
         )
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.core.management.base import CommandError
 
 from contacts.api.dialects.sfmc.scopes import (
-    SFMC_PERMISSIONS,
     SFMC_SCOPES,
     UnknownScope,
     canonical_scopes,
@@ -13,6 +12,7 @@ from contacts.api.dialects.sfmc.scopes import (
 )
 from contacts.management.commands._base import CrmCommand, add_client_arguments, create_client, get_organization
 from contacts.models import OAuthClient
+from contacts.models.credentials import DIALECT_SCOPES
 
 
 class Command(CrmCommand):
@@ -37,7 +37,7 @@ class Command(CrmCommand):
                 "Repeat or space-separate. SFMC names ("
                 + ", ".join(SFMC_SCOPES)
                 + ") or canonical ones ("
-                + ", ".join(sorted(SFMC_PERMISSIONS))
+                + ", ".join(DIALECT_SCOPES)
                 + "). Default: every permission SFMC's endpoints use."
             ),
         )
@@ -46,10 +46,10 @@ class Command(CrmCommand):
         organization = get_organization(org)
         names = [part for text in scopes or [] for part in text.split()]
         try:
-            canonical = sorted(canonical_scopes(names) if names else SFMC_PERMISSIONS)
+            canonical = sorted(canonical_scopes(names)) if names else list(DIALECT_SCOPES)
         except UnknownScope as unknown:
             raise CommandError(
-                f"Unknown scope {unknown} (--scope); use {', '.join(SFMC_SCOPES)} or {', '.join(sorted(SFMC_PERMISSIONS))}"
+                f"Unknown scope {unknown} (--scope); use {', '.join(SFMC_SCOPES)} or {', '.join(DIALECT_SCOPES)}"
             ) from None
         client, secret = create_client(
             OAuthClient, organization=organization, name=name, client_id=client_id, scopes=canonical

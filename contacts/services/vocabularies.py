@@ -285,9 +285,12 @@ def _renamed(obj: Branch | Team, name: Any, actor: Any) -> Any:
         obj.name = _name("name", name, 200)
     with transaction.atomic():
         old = _stored(obj)
-        ids = _lock_referring(obj) if old is not None and old.name != obj.name else []
+        ids = []
+        if old is not None and old.name != obj.name:
+            ids = _lock_referring(obj)
+            old = _stored(obj, lock=True)
         _named(obj, UNSET)
-        if ids:
+        if ids and old is not None and old.name != obj.name:
             _touch(ids)
             events = reference_events(field, ids, render_reference(field, old), render_reference(field, obj))
             record_change(
@@ -360,20 +363,26 @@ def _lock_linked(organization_id: int, links: models.QuerySet) -> list[int]:
     return lock_contact_ids(organization_id, links.values_list("contact_id", flat=True))
 
 
-def _stored(obj: models.Model) -> Any:
+def _stored(obj: models.Model, *, lock: bool = False) -> Any:
     """The row as the database holds it before this write (None for a new one): a caller such as a model form may
-    already have set the new values on `obj`."""
-    return type(obj)._default_manager.filter(pk=obj.pk).first() if obj.pk is not None else None
+    already have set the new values on `obj`. A rename reads it again with `lock`, after locking the contacts (the
+    lock order of every write path), so that its `before` is the name a concurrent rename committed."""
+    if obj.pk is None:
+        return None
+    rows = type(obj)._default_manager.filter(pk=obj.pk)
+    return (rows.select_for_update() if lock else rows).first()
 
 
 def _save_renaming_links(obj: Tag | ContactGroup, through: type, target: str, actor: Any) -> Any:
     """Save a tag or group; a new name is a change of every contact linked to it (inside the caller's atomic)."""
     old = _stored(obj)
-    renamed = old is not None and old.name != obj.name
-    ids = _lock_linked(obj.organization_id, through.objects.filter(**{target: obj.pk})) if renamed else []
+    ids = []
+    if old is not None and old.name != obj.name:
+        ids = _lock_linked(obj.organization_id, through.objects.filter(**{target: obj.pk}))
+        old = _stored(obj, lock=True)
     kind = "tag" if target == "tag_id" else "group"
     _saved(obj, "name", f"A {kind} named {obj.name!r} already exists")
-    if ids:
+    if ids and old is not None and old.name != obj.name:
         _touch(ids)
         events = renamed_link_events(through, target, ids, old.name, obj.name)
         record_change(

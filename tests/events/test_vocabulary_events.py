@@ -4,9 +4,13 @@ number of queries however many contacts it reaches. So do the admin's bulk actio
 
 from __future__ import annotations
 
-import pytest
+import threading
+import time
 
-from contacts.models import Contact, Membership
+import pytest
+from django.db import connection, transaction
+
+from contacts.models import Contact, Membership, Tag
 from contacts.services import bulk, vocabularies
 from contacts.services.tagging import add_tag, add_to_group, remove_tag
 from events.models import ContactEvent
@@ -210,6 +214,45 @@ def test_deleting_an_unused_entry_records_nothing(organization, ada, people):
     assert events() == []
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent writers need PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_a_rename_waiting_behind_another_records_the_name_that_one_committed(organization):
+    ana = ContactFactory(organization=organization, name="Ana")
+    vip = TagFactory(organization=organization, name="vip")
+    ana.tags.add(vip)
+    first_written, release, failures = threading.Event(), threading.Event(), []
+
+    def rename(name: str, *, hold: bool) -> None:
+        try:
+            with transaction.atomic():
+                vocabularies.update_tag(Tag.objects.get(pk=vip.pk), name=name)
+                if hold:
+                    first_written.set()
+                    assert release.wait(20)
+        except BaseException as error:  # reported below
+            failures.append(error)
+            first_written.set()
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=rename, args=("gold",), kwargs={"hold": True})
+    second = threading.Thread(target=rename, args=("silver",), kwargs={"hold": False})
+    first.start()
+    assert first_written.wait(20)
+    second.start()
+    time.sleep(0.5)
+    assert second.is_alive()  # waiting for the contact the first rename locked
+    release.set()
+    first.join(20)
+    second.join(20)
+
+    assert failures == []
+    assert [(e.type, e.changes) for e in ContactEvent.objects.order_by("id")] == [
+        ("contact.updated", {"tags": {"before": ["vip"], "after": ["gold"]}}),
+        ("contact.updated", {"tags": {"before": ["gold"], "after": ["silver"]}}),
+    ]
+
+
 # --- query counts ---------------------------------------------------------------------------------------------------
 
 
@@ -245,10 +288,10 @@ WRITES = {
     "delete_branch": (9, lambda e, actor: vocabularies.delete_branch(e["branch"], actor=actor)),
     "delete_team": (10, lambda e, actor: vocabularies.delete_team(e["team"], actor=actor)),
     "delete_custom_field": (8, lambda e, actor: vocabularies.delete_custom_field(e["custom_field"], actor=actor)),
-    "rename_tag": (13, lambda e, actor: vocabularies.update_tag(e["tag"], name="zeta", actor=actor)),
-    "rename_group": (12, lambda e, actor: vocabularies.update_group(e["group"], name="Zeta", actor=actor)),
-    "rename_branch": (11, lambda e, actor: vocabularies.update_branch(e["branch"], name="Zeta", actor=actor)),
-    "rename_team": (11, lambda e, actor: vocabularies.update_team(e["team"], name="Zeta", actor=actor)),
+    "rename_tag": (14, lambda e, actor: vocabularies.update_tag(e["tag"], name="zeta", actor=actor)),
+    "rename_group": (13, lambda e, actor: vocabularies.update_group(e["group"], name="Zeta", actor=actor)),
+    "rename_branch": (12, lambda e, actor: vocabularies.update_branch(e["branch"], name="Zeta", actor=actor)),
+    "rename_team": (12, lambda e, actor: vocabularies.update_team(e["team"], name="Zeta", actor=actor)),
     "add_tag": (9, lambda e, actor: add_tag(e["contacts"], e["new_tag"], actor=actor)),
     "remove_tag": (9, lambda e, actor: remove_tag(e["contacts"], e["tag"], actor=actor)),
     "add_to_group": (

@@ -24,6 +24,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.support import postgres_url, prepare_database, setup_django  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.test_settings")
 
 FIRST = ["John", "Mary", "Ahmed", "Juan", "Angela", "Wei", "Fatima", "Olga", "Ravi", "Sofia", "Liam", "Noah"]
@@ -39,24 +41,8 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep an already loaded database")
     args = parser.parse_args()
 
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        sys.exit("Set DATABASE_URL to a PostgreSQL database of its own (it is dropped and re-created).")
-    import psycopg
-
-    dbname = url.rsplit("/", 1)[1]
-    admin_url = url.rsplit("/", 1)[0] + "/postgres"
-    if not args.reuse:
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{dbname}"')
-            conn.execute(f'CREATE DATABASE "{dbname}"')
-
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    prepare_database(postgres_url("it is dropped and re-created"), fresh=not args.reuse)
+    setup_django()
     from contacts.models import Contact
 
     big, small = load(args) if not args.reuse or not Contact.objects.exists() else existing()

@@ -30,6 +30,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.support import postgres_url, prepare_database, setup_django  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.test_settings")
 
 TAGS = ["VIP", "Lead"]
@@ -168,23 +170,11 @@ def main() -> None:
     parser.add_argument("--each", action="store_true", help="print every run's figures too")
     parser.add_argument("--split", action="store_true", help="print the CPU time of each side and the batch's parts")
     args = parser.parse_args()
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        sys.exit("Set DATABASE_URL to a PostgreSQL database of its own (it is dropped and re-created).")
-    import psycopg
-
-    dbname, admin_url = url.rsplit("/", 1)[1], url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{dbname}"')
-        conn.execute(f'CREATE DATABASE "{dbname}"')
-    import django
-
-    django.setup()
+    prepare_database(postgres_url("it is dropped and re-created"), fresh=True)
+    setup_django()
     from django.conf import settings
-    from django.core.management import call_command
 
     settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["v1"] = "100000/min"
-    call_command("migrate", verbosity=0)
     first, second = rows(args.items), rows(args.items, version=2)
     spent = measure_parts() if args.split else {}
     times: dict[str, list[float]] = {key: [] for key in ("importer new", "batch new", "importer again", "batch again")}

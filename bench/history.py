@@ -24,6 +24,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.support import postgres_url, prepare_database, setup_django  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.test_settings")
 # The key's rate limit (600/min) would refuse the bench's back-to-back pages; the throttle still runs on each.
 os.environ.setdefault("THROTTLE_V1", "1000000/min")
@@ -38,17 +40,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=40, help="timed requests per case")
     parser.add_argument("--rebuild", action="store_true")
     args = parser.parse_args()
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        sys.exit("Set DATABASE_URL to a PostgreSQL database of its own (its tables are rewritten).")
-    ensure_database(url)
-
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    prepare_database(postgres_url("its tables are rewritten"), fresh=False)
+    setup_django()
     from contacts.models import Organization
     from events.models import ContactEvent
 
@@ -56,15 +49,6 @@ def main() -> None:
     if args.rebuild or org is None or ContactEvent.objects.filter(organization=org).count() != args.events:
         org = build(args.events)
     run(org, args)
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    dbname = url.rsplit("/", 1)[1].split("?")[0]
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [dbname]).fetchone() is None:
-            conn.execute(f'CREATE DATABASE "{dbname}"')
 
 
 def sql(statement: str, params: list | None = None) -> None:

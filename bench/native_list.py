@@ -38,6 +38,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.support import postgres_url, prepare_database, setup_django  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.test_settings")
 # The key's rate limit (600/min) would refuse the bench's back-to-back pages; the throttle still runs on each.
 os.environ.setdefault("THROTTLE_V1", "1000000/min")
@@ -67,32 +69,14 @@ def main() -> None:
         "--only", default="", help="run only the cases whose label contains one of these (comma-separated)"
     )
     args = parser.parse_args()
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        sys.exit("Set DATABASE_URL to a PostgreSQL database of its own (its tables are rewritten).")
-    ensure_database(url)
-
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    prepare_database(postgres_url("its tables are rewritten"), fresh=False)
+    setup_django()
     from contacts.models import Contact, Organization
 
     org = Organization.objects.filter(slug=SLUG).first()
     if args.rebuild or org is None or Contact.objects.filter(organization=org).count() != args.contacts:
         org = build(args.contacts)
     run(org, args)
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    dbname = url.rsplit("/", 1)[1].split("?")[0]
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [dbname]).fetchone() is None:
-            conn.execute(f'CREATE DATABASE "{dbname}"')
 
 
 def sql(statement: str, params: list | None = None, *, modulo: bool = False) -> list[tuple]:

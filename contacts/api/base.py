@@ -22,7 +22,7 @@ from contacts.api.storable_text import require_short_query, require_storable
 from contacts.api.throttling import CredentialRateThrottle
 from contacts.errors import PermissionDenied
 from contacts.services.uncommitted_files import removing_uncommitted_files
-from events.context import set_actor, set_surface
+from events.context import event_context, set_actor, set_surface
 from events.models import Surface
 
 
@@ -109,7 +109,9 @@ class DialectAPIView(APIView):
         self.request = request
         self.headers = self.default_response_headers
         try:
-            with removing_uncommitted_files(), transaction.atomic():
+            # The view's own event context: what `initial` names (surface, caller) ends with the request even
+            # when no middleware wraps it (a view called directly), so it never reaches later work in the thread.
+            with event_context(), removing_uncommitted_files(), transaction.atomic():
                 response = self._handle(request, *args, **kwargs)
         except Exception as exc:  # every failure is answered in the dialect's body
             response = self.handle_exception(exc)

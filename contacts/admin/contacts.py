@@ -23,6 +23,7 @@ from contacts.admin.scoping import (
     scoped_related_filter,
     single_organization,
 )
+from contacts.admin.vocabulary_writes import ServiceWrittenAdmin
 from contacts.errors import ContactsError, NotFound
 from contacts.models import (
     Branch,
@@ -38,6 +39,17 @@ from contacts.services.contact_fields import SEARCH_FIELDS
 from contacts.services.contacts import create_contact, delete_contact, update_contact
 from contacts.services.phones import format_international
 from contacts.services.uncommitted_files import removing_uncommitted_files
+from contacts.services.vocabularies import (
+    create_custom_field,
+    create_group,
+    create_tag,
+    delete_custom_field,
+    delete_group,
+    delete_tag,
+    update_custom_field,
+    update_group,
+    update_tag,
+)
 
 
 class _ServiceRefused(Exception):
@@ -331,7 +343,7 @@ class ContactAdmin(OrganizationScopedAdmin):
                 delete_contact(contact, actor=request.user)
 
 
-class ContactCountAdmin(OrganizationScopedAdmin):
+class ContactCountAdmin(ServiceWrittenAdmin):
     """Tags and groups: listed by name, each with how many contacts it holds (their `contacts` relation)."""
 
     search_fields = ("name",)
@@ -348,19 +360,32 @@ class ContactCountAdmin(OrganizationScopedAdmin):
 @admin.register(Tag)
 class TagAdmin(ContactCountAdmin):
     list_display = ("name", "contact_count", "created_at")
+    create_service = staticmethod(create_tag)
+    update_service = staticmethod(update_tag)
+    delete_service = staticmethod(delete_tag)
 
 
 @admin.register(ContactGroup)
 class ContactGroupAdmin(ContactCountAdmin):
     list_display = ("name", "id", "description", "contact_count", "created_at")
+    create_service = staticmethod(create_group)
+    update_service = staticmethod(update_group)
+    delete_service = staticmethod(delete_group)
+    service_fields = ("name", "description")
 
 
 @admin.register(CustomField)
-class CustomFieldAdmin(OrganizationScopedAdmin):
+class CustomFieldAdmin(ServiceWrittenAdmin):
     list_display = ("key", "label", "field_type", "choice_list", "created_at")
     list_filter = ("field_type",)
     search_fields = ("key", "label")
     permission_group = "settings"
+    create_service = staticmethod(create_custom_field)
+    update_service = staticmethod(update_custom_field)
+    delete_service = staticmethod(delete_custom_field)
+    service_fields = ("key", "field_type", "label", "choices")
+    fixed_fields = ("key", "field_type")
+    error_fields = {"type": "field_type"}
 
     @admin.display(description="choices")
     def choice_list(self, field: CustomField) -> str:

@@ -9,7 +9,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from contacts.admin.scoping import OrganizationScopedAdmin, organization_ids
+from contacts.admin.vocabulary_writes import ServiceWrittenAdmin
 from contacts.models import Branch, Membership, Organization, SenderNumber, Team
+from contacts.services import vocabularies
 
 
 @admin.register(Organization)
@@ -61,26 +63,36 @@ class MembershipAdmin(OrganizationScopedAdmin):
 
 
 @admin.register(Team)
-class TeamAdmin(OrganizationScopedAdmin):
+class TeamAdmin(ServiceWrittenAdmin):
     list_display = ("name", "uuid", "created_at")
     search_fields = ("name",)
     readonly_fields = ("uuid",)
     filter_horizontal = ("members",)
     permission_group = "settings"
+    create_service = staticmethod(vocabularies.create_team)
+    update_service = staticmethod(vocabularies.update_team)
+    delete_service = staticmethod(vocabularies.delete_team)
 
 
 @admin.register(Branch)
-class BranchAdmin(OrganizationScopedAdmin):
+class BranchAdmin(ServiceWrittenAdmin):
     list_display = ("name", "id", "created_at")
     search_fields = ("name",)
     permission_group = "settings"
+    create_service = staticmethod(vocabularies.create_branch)
+    update_service = staticmethod(vocabularies.update_branch)
+    delete_service = staticmethod(vocabularies.delete_branch)
 
 
 @admin.register(SenderNumber)
-class SenderNumberAdmin(OrganizationScopedAdmin):
+class SenderNumberAdmin(ServiceWrittenAdmin):
     list_display = ("phone", "external_id", "label", "created_at")
     search_fields = ("phone", "external_id", "label")
     permission_group = "settings"
+    create_service = staticmethod(vocabularies.create_sender_number)
+    update_service = staticmethod(vocabularies.update_sender_number)
+    delete_service = staticmethod(vocabularies.delete_sender_number)
+    service_fields = ("phone", "external_id", "label")
 
 
 User = get_user_model()

@@ -162,3 +162,33 @@ def test_a_custom_field_keeps_its_key_and_type_once_defined(staff_client, organi
 
     assert response.status_code == 302
     assert CustomField.objects.values_list("key", "label", "field_type").get(pk=city.pk) == ("CITY", "Town", "text")
+
+
+def test_a_superuser_adds_a_sender_number_in_the_organization_chosen(superuser_client, organization):
+    response = superuser_client.post(
+        reverse("admin:contacts_sendernumber_add"),
+        {"organization": organization.pk, "phone": "(212) 555-0100", "external_id": "snd-1", "label": ""},
+    )
+
+    assert response.status_code == 302
+    assert list(organization.sender_numbers.values_list("phone", "external_id")) == [("+12125550100", "snd-1")]
+
+
+@pytest.mark.parametrize("model", ["tag", "contactgroup", "customfield", "team", "branch", "sendernumber"])
+def test_every_vocabulary_page_opens_for_a_superuser(superuser_client, organization, model):
+    add = superuser_client.get(reverse(f"admin:contacts_{model}_add"))
+    listed = superuser_client.get(reverse(f"admin:contacts_{model}_changelist"))
+
+    assert (add.status_code, listed.status_code) == (200, 200)
+
+
+def test_a_branch_change_page_shows_its_organization_read_only(staff_client, organization):
+    branch = BranchFactory(organization=organization, name="North")
+
+    response = staff_client(superuser=True, username="root").get(
+        reverse("admin:contacts_branch_change", args=[branch.pk])
+    )
+
+    assert response.status_code == 200
+    assert "organization" not in response.context["adminform"].form.fields
+    assert "Acme" in response.content.decode()

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 
 from contacts.admin.scoping import OrganizationScopedAdmin
 from contacts.errors import ContactsError
+from contacts.services.vocabulary_deletes import delete_entries
 
 
 class _ServiceRefused(Exception):
@@ -93,6 +94,6 @@ class ServiceWrittenAdmin(OrganizationScopedAdmin):
         self.delete_service(obj, actor=request.user)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
-        # One service call per row, so "delete selected" updates and reports the contacts as a single delete does.
-        for obj in queryset.order_by("pk"):
-            self.delete_service(obj, actor=request.user)
+        # One service call per row, so "delete selected" updates and reports the contacts as a single delete does;
+        # their contacts locked together first (the lock order).
+        delete_entries(queryset, self.delete_service, actor=request.user)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contacts.api.dialects.mobivate.errors import error_name
 from contacts.api.openapi_dialects._schema import (
     DESCRIPTIONS,
     INTEGER,
@@ -18,19 +19,8 @@ from contacts.api.openapi_dialects._schema import (
     responses,
 )
 
-# Each status has one error name (docs: "Errors").
-ERROR_NAMES = {
-    400: "ValidationError",
-    401: "UnauthorizedError",
-    403: "ForbiddenError",
-    404: "NotFoundError",
-    405: "MethodNotAllowedError",
-    413: "PayloadTooLargeError",
-    415: "UnsupportedMediaTypeError",
-    429: "TooManyRequestsError",
-    500: "InternalServerError",
-    503: "ServiceUnavailableError",
-}
+# Each status has one error name (docs: "Errors"), the one the dialect's renderer gives it.
+ERROR_NAMES = {status: error_name(status) for status in (400, 401, 403, 404, 405, 413, 415, 429, 500, 503)}
 ERROR = component(
     "MobivateError",
     obj(

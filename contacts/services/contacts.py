@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from contacts.errors import Conflict, NotFound, ValidationFailed
 from contacts.models import Contact, Organization
@@ -247,6 +248,13 @@ def lock_contact_ids(organization_id: int, ids: Iterable[int]) -> list[int]:
         .order_by("pk")
         .values_list("pk", flat=True)
     )
+
+
+def touch_contacts(ids: list[int]) -> None:
+    """Move the contacts' `updated_at` after a write that changed what they show without saving them (a tag, a
+    group, a renamed or deleted vocabulary entry): the native API's sync reads by it."""
+    if ids:
+        Contact.objects.filter(pk__in=ids).update(updated_at=timezone.now())
 
 
 def _conflict(exc: IntegrityError) -> Conflict:

@@ -10,11 +10,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from contacts.models import Contact, ContactGroup, Tag
 from contacts.services.changes import ChangeKind, record_change
-from contacts.services.contacts import lock_contact_ids
+from contacts.services.contacts import lock_contact_ids, touch_contacts
 from contacts.services.dashboard import invalidate_dashboard
 from events.builders import link_events
 from events.models import EventType
@@ -24,7 +23,7 @@ def add_tag(contacts: Iterable[Contact], tag: Tag, *, actor: Any = None) -> int:
     """Tag every contact in `contacts` of the tag's organization; returns how many were newly tagged."""
     with transaction.atomic():
         ids = _link(Contact.tags.through, "tag_id", _locked_ids(contacts, tag.organization_id), tag.pk)
-        _touch(ids)
+        touch_contacts(ids)
         events = link_events(Contact.tags.through, "tag_id", ids, tag.name, added=True, event_type=EventType.TAGGED)
         record_change(
             ChangeKind.TAGGED, organization_id=tag.organization_id, contact_ids=ids, actor=actor, events=events
@@ -40,7 +39,7 @@ def remove_tag(contacts: Iterable[Contact], tag: Tag, *, actor: Any = None) -> i
         links = Contact.tags.through.objects.filter(tag=tag, contact_id__in=_locked_ids(contacts, tag.organization_id))
         ids = sorted(links.values_list("contact_id", flat=True))
         links.filter(contact_id__in=ids).delete()
-        _touch(ids)
+        touch_contacts(ids)
         events = link_events(Contact.tags.through, "tag_id", ids, tag.name, added=False, event_type=EventType.UNTAGGED)
         record_change(
             ChangeKind.UNTAGGED, organization_id=tag.organization_id, contact_ids=ids, actor=actor, events=events
@@ -54,7 +53,7 @@ def add_to_group(contacts: Iterable[Contact], group: ContactGroup, *, actor: Any
     with transaction.atomic():
         locked = _locked_ids(contacts, group.organization_id)
         ids = _link(Contact.groups.through, "contactgroup_id", locked, group.pk)
-        _touch(ids)
+        touch_contacts(ids)
         events = link_events(
             Contact.groups.through, "contactgroup_id", ids, group.name, added=True, event_type=EventType.GROUPED
         )
@@ -67,11 +66,6 @@ def add_to_group(contacts: Iterable[Contact], group: ContactGroup, *, actor: Any
 def _locked_ids(contacts: Iterable[Contact], organization_id: int) -> list[int]:
     # Contact rows before link rows, in ascending id: the lock order of every write path.
     return lock_contact_ids(organization_id, (c.pk for c in contacts if c.organization_id == organization_id))
-
-
-def _touch(ids: list[int]) -> None:
-    if ids:
-        Contact.objects.filter(pk__in=ids).update(updated_at=timezone.now())
 
 
 def _link(through: type, target: str, contact_ids: list[int], target_id: int) -> list[int]:

@@ -32,7 +32,7 @@ from contacts.models import (
     Team,
 )
 from contacts.services.changes import ChangeKind, record_change
-from contacts.services.contacts import lock_contact_ids
+from contacts.services.contacts import lock_contact_ids, touch_contacts
 from contacts.services.dashboard import invalidate_dashboard
 from contacts.services.phones import normalize_phone
 from events.builders import link_events, reference_events, renamed_link_events
@@ -113,7 +113,7 @@ def delete_tag(tag: Tag, *, actor: Any = None) -> None:
     with transaction.atomic():
         ids = _lock_linked(tag.organization_id, Contact.tags.through.objects.filter(tag=tag))
         tag.delete()
-        _touch(ids)
+        touch_contacts(ids)
         events = link_events(Contact.tags.through, "tag_id", ids, tag.name, added=False, event_type=EventType.UNTAGGED)
         record_change(
             ChangeKind.UNTAGGED, organization_id=tag.organization_id, contact_ids=ids, actor=actor, events=events
@@ -148,7 +148,7 @@ def delete_group(group: ContactGroup, *, actor: Any = None) -> None:
     with transaction.atomic():
         ids = _lock_linked(group.organization_id, Contact.groups.through.objects.filter(contactgroup=group))
         group.delete()
-        _touch(ids)
+        touch_contacts(ids)
         events = link_events(
             Contact.groups.through, "contactgroup_id", ids, group.name, added=False, event_type=EventType.UNGROUPED
         )
@@ -291,7 +291,7 @@ def _renamed(obj: Branch | Team, name: Any, actor: Any) -> Any:
             old = _stored(obj, lock=True)
         _named(obj, UNSET)
         if ids and old is not None and old.name != obj.name:
-            _touch(ids)
+            touch_contacts(ids)
             events = reference_events(field, ids, render_reference(field, old), render_reference(field, obj))
             record_change(
                 ChangeKind.UPDATED, organization_id=obj.organization_id, contact_ids=ids, actor=actor, events=events
@@ -383,14 +383,9 @@ def _save_renaming_links(obj: Tag | ContactGroup, through: type, target: str, ac
     kind = "tag" if target == "tag_id" else "group"
     _saved(obj, "name", f"A {kind} named {obj.name!r} already exists")
     if ids and old is not None and old.name != obj.name:
-        _touch(ids)
+        touch_contacts(ids)
         events = renamed_link_events(through, target, ids, old.name, obj.name)
         record_change(
             ChangeKind.UPDATED, organization_id=obj.organization_id, contact_ids=ids, actor=actor, events=events
         )
     return obj
-
-
-def _touch(ids: list[int]) -> None:
-    if ids:
-        Contact.objects.filter(pk__in=ids).update(updated_at=timezone.now())
